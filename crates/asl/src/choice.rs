@@ -1,0 +1,1 @@
+//! Choice rules (placeholder module; being written).

@@ -1,0 +1,1 @@
+//! Definition validation (placeholder module; being written).
