@@ -11,5 +11,12 @@ pub mod choice;
 pub mod diagnostic;
 pub mod error;
 pub mod intrinsics;
+pub mod json;
 pub mod jsonpath;
+pub mod model;
+pub mod template;
 pub mod validate;
+
+pub use model::StateMachine;
+pub mod locate;
+pub mod step;

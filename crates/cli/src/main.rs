@@ -1,1 +1,244 @@
-fn main() {}
+//! `stepwise`: run and validate Amazon States Language state machines.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use stepwise_asl::diagnostic::Diagnostic;
+use stepwise_asl::validate::{MachineType, ValidateOptions};
+use stepwise_asl::StateMachine;
+use stepwise_engine::{
+    run_local_with, CannedTasks, ExecutionStatus, NoTasks, RunOptions, TaskHandler,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "stepwise",
+    version,
+    about = "Run AWS Step Functions state machines (Amazon States Language) locally, as AWS runs them.",
+    long_about = "Stepwise runs state machines written in the Amazon States Language with the semantics \
+of AWS Step Functions: same outputs, errors and execution history.\n\n\
+Examples:\n  stepwise validate examples/hello.asl.json\n  \
+stepwise run examples/hello.asl.json --input '{\"name\": \"World\"}'\n  \
+stepwise run examples/hello.asl.json --history --skip-waits"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a definition the way ValidateStateMachineDefinition does.
+    ///
+    /// Prints one diagnostic per line as FILE:LINE:COL: CODE: message (at /json/pointer).
+    /// Exit status: 0 when valid, 1 when not, 2 when the file cannot be read.
+    Validate {
+        /// The definition (JSON).
+        file: PathBuf,
+        /// Print the ValidateStateMachineDefinition response shape instead.
+        #[arg(long)]
+        json: bool,
+        /// Validate as an EXPRESS state machine (some integrations are not allowed there).
+        #[arg(long)]
+        express: bool,
+    },
+    /// Run a state machine in process and print its output.
+    ///
+    /// Without --history: prints the output JSON on stdout, or the error and cause on stderr.
+    /// With --history: prints {"status", "output", "error", "cause", "history"} where history is
+    /// the GetExecutionHistory event list.
+    /// Exit status: 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or input.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The definition (JSON).
+    file: PathBuf,
+    /// The execution input (JSON text). Default: {}.
+    #[arg(long, conflicts_with = "input_file")]
+    input: Option<String>,
+    /// Read the execution input from a file.
+    #[arg(long)]
+    input_file: Option<PathBuf>,
+    /// Print status, output, error, cause and the full execution history as JSON.
+    #[arg(long)]
+    history: bool,
+    /// Canned Task responses: a JSON object keyed by state name (or resource ARN), each a list
+    /// of {"Return": value} or {"Throw": {"Error": …, "Cause": …}} used in order.
+    #[arg(long)]
+    tasks: Option<PathBuf>,
+    /// Don't really wait: Wait states, retry delays and timeouts advance a virtual clock.
+    #[arg(long)]
+    skip_waits: bool,
+    /// Seed for States.UUID, States.MathRandom and retry jitter (default: random).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Execution name (used in ARNs and the context object).
+    #[arg(long, default_value = "local")]
+    name: String,
+    /// Run as an EXPRESS state machine.
+    #[arg(long)]
+    express: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate {
+            file,
+            json,
+            express,
+        } => validate(&file, json, express),
+        Command::Run(args) => run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stepwise: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn options(express: bool) -> ValidateOptions {
+    ValidateOptions {
+        machine_type: if express {
+            MachineType::Express
+        } else {
+            MachineType::Standard
+        },
+    }
+}
+
+fn print_diagnostics(path: &Path, text: &str, diags: &[Diagnostic]) {
+    for d in diags {
+        let pos = stepwise_asl::locate::locate(text, &d.location)
+            .map(|(l, c)| format!(":{l}:{c}"))
+            .unwrap_or_default();
+        let at = if d.location.is_empty() {
+            String::new()
+        } else {
+            format!(" (at {})", d.location)
+        };
+        eprintln!("{}{pos}: {}: {}{at}", path.display(), d.code, d.message);
+    }
+}
+
+fn validate(path: &Path, as_json: bool, express: bool) -> Result<ExitCode> {
+    let text = read(path)?;
+    let diags = stepwise_asl::validate::validate_text(&text, &options(express));
+    if as_json {
+        let out = json!({
+            "result": if diags.is_empty() { "OK" } else { "FAIL" },
+            "diagnostics": diags.iter().map(|d| {
+                let mut m = serde_json::Map::new();
+                m.insert("severity".into(), serde_json::to_value(d.severity)?);
+                m.insert("code".into(), Value::from(d.code.clone()));
+                m.insert("message".into(), Value::from(d.message.clone()));
+                if !d.location.is_empty() {
+                    m.insert("location".into(), Value::from(d.location.clone()));
+                }
+                Ok(Value::Object(m))
+            }).collect::<Result<Vec<_>, serde_json::Error>>()?,
+            "truncated": false,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else if diags.is_empty() {
+        println!("{}: valid", path.display());
+    } else {
+        print_diagnostics(path, &text, &diags);
+    }
+    Ok(if diags.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let text = read(&args.file)?;
+    let machine = match StateMachine::from_text(&text, &options(args.express)) {
+        Ok(m) => m,
+        Err(diags) => {
+            print_diagnostics(&args.file, &text, &diags);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let input_text = match (&args.input, &args.input_file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(f)) => read(f)?,
+        (None, None) => "{}".to_string(),
+    };
+    let input: Value = match serde_json::from_str(&input_text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("stepwise: InvalidExecutionInput: Invalid execution input: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let tasks: Box<dyn TaskHandler> = match &args.tasks {
+        Some(f) => {
+            let v: Value = serde_json::from_str(&read(f)?)
+                .with_context(|| format!("{} is not JSON", f.display()))?;
+            match CannedTasks::from_json(&v) {
+                Ok(c) => Box::new(c),
+                Err(e) => bail!("{}: {e}", f.display()),
+            }
+        }
+        None => Box::new(NoTasks),
+    };
+    let sm_name = args
+        .file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.split('.').next().unwrap_or(s).to_string())
+        .unwrap_or_else(|| "local".into());
+    let opts = RunOptions {
+        seed: args.seed.unwrap_or_else(rand_seed),
+        record_history: args.history,
+        skip_waits: args.skip_waits,
+        express: args.express,
+        ..RunOptions::named(&sm_name, &args.name)
+    };
+    let outcome = run_local_with(&machine, input, &opts, tasks.as_ref());
+    if args.history {
+        let out = json!({
+            "status": outcome.status.as_str(),
+            "output": outcome.output,
+            "error": outcome.error,
+            "cause": outcome.cause,
+            "history": outcome.history.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else if let Some(o) = &outcome.output {
+        println!("{o}");
+    } else {
+        eprintln!(
+            "{}: error: {} cause: {}",
+            outcome.status.as_str(),
+            outcome.error.as_deref().unwrap_or("null"),
+            outcome.cause.as_deref().unwrap_or("null")
+        );
+    }
+    Ok(if outcome.status == ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn rand_seed() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ u64::from(std::process::id())
+}

@@ -20,10 +20,16 @@ impl HistoryEvent {
     /// the AWS JSON protocol sends it).
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        m.insert("timestamp".into(), Value::from(self.timestamp.timestamp_millis() as f64 / 1000.0));
+        m.insert(
+            "timestamp".into(),
+            Value::from(self.timestamp.timestamp_millis() as f64 / 1000.0),
+        );
         m.insert("type".into(), Value::from(self.kind));
         m.insert("id".into(), Value::from(self.id));
-        m.insert("previousEventId".into(), Value::from(self.previous_event_id));
+        m.insert(
+            "previousEventId".into(),
+            Value::from(self.previous_event_id),
+        );
         if let Some((name, details)) = &self.details {
             m.insert((*name).into(), details.clone());
         }

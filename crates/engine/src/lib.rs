@@ -1,9 +1,14 @@
 //! The execution engine: runs a validated state machine, turning the ASL core's decisions into
 //! effects (task calls, timers, Parallel/Map fan-out) and recording history events.
 //!
-//! It owns ordering and bookkeeping (event ids, previousEventId, retries counters, timers) but
+//! It owns ordering and bookkeeping (event ids, previousEventId, retry counters, timers) but
 //! no language rules: those live in `stepwise-asl`.
 
 pub mod history;
+pub mod run;
+pub mod tasks;
+mod vars;
 
 pub use history::HistoryEvent;
+pub use run::{run_local, run_local_with, ExecutionOutcome, ExecutionStatus, RunOptions};
+pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest};

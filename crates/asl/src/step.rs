@@ -1,0 +1,512 @@
+//! The semantics of each state type, as pure functions the engine calls in order.
+//!
+//! A state runs as: effective input (`InputPath`, then `Parameters`/`ItemSelector`), the state's
+//! own work (done by the engine for Task/Parallel/Map/Wait), the result (`ResultSelector`), the
+//! result placed in the raw input (`ResultPath`), then `OutputPath`. Errors are `StateError`s
+//! carrying AWS's error names and cause texts; the engine adds the "An error occurred while
+//! executing the state …" prefix for interpreter errors.
+
+use crate::error::{names, StateError};
+use crate::json::to_text;
+use crate::jsonpath::{Path, PathEnv, Variables};
+use crate::model::{
+    Catcher, Choice, Fail, FloatSource, Jitter, MapState, NumberSource, ResultPath, Retrier, State,
+    StateId, TextSource, Wait,
+};
+use crate::template::Template;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// What paths see besides the document: the context object and the variables in scope.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub context: &'a Value,
+    pub variables: &'a dyn Variables,
+}
+
+impl<'a> Scope<'a> {
+    pub fn env(&self, document: &'a Value) -> PathEnv<'a> {
+        PathEnv {
+            document,
+            context: self.context,
+            variables: self.variables,
+        }
+    }
+}
+
+fn invalid_path(path: &Path, doc: &Value) -> StateError {
+    let _ = doc;
+    StateError::runtime(format!(
+        "Invalid path '{path}' : No results for path: {}",
+        normalized_path(path)
+    ))
+}
+
+/// Jayway's bracketed form of a path (`$['a']['b']`), which AWS quotes in error causes.
+pub fn normalized_path(path: &Path) -> String {
+    let src = path.as_str();
+    let mut out = String::from("$");
+    for part in src
+        .trim_start_matches('$')
+        .split('.')
+        .filter(|p| !p.is_empty())
+    {
+        match part.find('[') {
+            Some(i) => {
+                if i > 0 {
+                    out.push_str(&format!("['{}']", &part[..i]));
+                }
+                out.push_str(&part[i..]);
+            }
+            None => out.push_str(&format!("['{part}']")),
+        }
+    }
+    out
+}
+
+/// `InputPath`: selects the effective input from the raw input.
+pub fn apply_input_path(state: &State, raw: &Value, scope: Scope) -> Result<Value, StateError> {
+    match &state.input_path {
+        None => Ok(Value::Object(Map::new())),
+        Some(p) if p.is_identity() => Ok(raw.clone()),
+        Some(p) => match p.select_env(&scope.env(raw)) {
+            Some(v) => Ok(v.into_owned()),
+            None => Err(invalid_path(p, raw)),
+        },
+    }
+}
+
+/// `Parameters` / `ItemSelector` / `ResultSelector`: builds a payload from `doc`.
+pub fn apply_template(
+    template: Option<&Template>,
+    doc: Value,
+    scope: Scope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Value, StateError> {
+    match template {
+        None => Ok(doc),
+        Some(t) => t.eval(&scope.env(&doc), rng),
+    }
+}
+
+/// `ResultPath`: puts `result` into the raw input.
+pub fn apply_result_path(rp: &ResultPath, raw: Value, result: Value) -> Result<Value, StateError> {
+    match rp {
+        ResultPath::Discard => Ok(raw),
+        ResultPath::Path(p) if p.is_identity() => Ok(result),
+        ResultPath::Path(p) => {
+            let mut doc = raw;
+            let before = if doc.is_object() {
+                None
+            } else {
+                Some(to_text(&doc))
+            };
+            match p.set(&mut doc, result) {
+                Ok(()) => Ok(doc),
+                Err(_) => Err(StateError::new(
+                    names::RESULT_PATH_MATCH_FAILURE,
+                    format!(
+                        "Unable to apply ResultPath \"{p}\" to input \"{}\"",
+                        before.unwrap_or_else(|| to_text(&doc))
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// `OutputPath`: selects the state output.
+pub fn apply_output_path(state: &State, v: Value, scope: Scope) -> Result<Value, StateError> {
+    match &state.output_path {
+        None => Ok(Value::Object(Map::new())),
+        Some(p) if p.is_identity() => Ok(v),
+        Some(p) => match p.select_env(&scope.env(&v)) {
+            Some(x) => Ok(x.into_owned()),
+            None => Err(invalid_path(p, &v)),
+        },
+    }
+}
+
+/// Evaluates an `Assign` block. Every expression sees the variables from before the state.
+pub fn eval_assign(
+    assign: Option<&Template>,
+    doc: &Value,
+    scope: Scope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<Map<String, Value>>, StateError> {
+    match assign {
+        None => Ok(None),
+        Some(t) => t.eval_bindings(&scope.env(doc), rng).map(Some),
+    }
+}
+
+/// Pass: the result is `Result` if given, else the (parameterised) effective input.
+pub fn pass_result(result: Option<&Value>, effective: Value) -> Value {
+    match result {
+        Some(r) => r.clone(),
+        None => effective,
+    }
+}
+
+/// Choice: the first matching rule's index, or the Default.
+pub fn choose(
+    choice: &Choice,
+    input: &Value,
+    scope: Scope,
+) -> Result<(StateId, Option<usize>), StateError> {
+    let env = scope.env(input);
+    for (i, b) in choice.choices.iter().enumerate() {
+        if b.rule.eval(&env)? {
+            return Ok((b.next, Some(i)));
+        }
+    }
+    match choice.default {
+        Some(d) => Ok((d, None)),
+        None => Err(StateError::new(
+            names::NO_CHOICE_MATCHED,
+            "No Matches!".to_string(),
+        )),
+    }
+}
+
+/// Wait: when the state's timer fires.
+pub fn wait_until(
+    wait: &Wait,
+    input: &Value,
+    scope: Scope,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, StateError> {
+    match wait {
+        Wait::Seconds(s) => Ok(now + chrono::Duration::seconds(*s as i64)),
+        Wait::Timestamp(t) => parse_timestamp(t).ok_or_else(|| {
+            StateError::runtime(format!(
+                "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: {t}"
+            ))
+        }),
+        Wait::SecondsPath(p) => {
+            let v = p.select_env(&scope.env(input)).ok_or_else(|| {
+                StateError::runtime(format!(
+                    "The SecondsPath parameter does not reference an input value: {p}"
+                ))
+            })?;
+            let n = match v.as_ref() {
+                Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64().unwrap_or(i64::MAX),
+                other => {
+                    return Err(StateError::runtime(format!(
+                        "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+                        to_text(other)
+                    )))
+                }
+            };
+            if n < 0 {
+                return Err(StateError::runtime(format!(
+                    "The SecondsPath parameter references a negative value: {p} == {n}"
+                )));
+            }
+            Ok(now + chrono::Duration::seconds(n.min(99_999_999)))
+        }
+        Wait::TimestampPath(p) => {
+            let v = p.select_env(&scope.env(input)).ok_or_else(|| {
+                StateError::runtime(format!(
+                    "The TimestampPath parameter does not reference an input value: {p}"
+                ))
+            })?;
+            v.as_str().and_then(parse_timestamp).ok_or_else(|| {
+                StateError::runtime(format!(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
+                    match v.as_ref() { Value::String(s) => s.clone(), other => to_text(other) }
+                ))
+            })
+        }
+    }
+}
+
+/// Parses a timestamp as Step Functions accepts it: RFC 3339 with an upper-case `T` and an
+/// offset (`Z` or `±hh:mm`).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    if !s.contains('T') {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Fail: the error and cause (either may be absent).
+pub fn fail_error(
+    fail: &Fail,
+    input: &Value,
+    scope: Scope,
+) -> Result<(Option<String>, Option<String>), StateError> {
+    let text = |src: &Option<TextSource>, field: &str| -> Result<Option<String>, StateError> {
+        match src {
+            None => Ok(None),
+            Some(TextSource::Literal(s)) => Ok(Some(s.clone())),
+            Some(TextSource::Path(p)) => match p.select_env(&scope.env(input)) {
+                Some(v) => match v.as_ref() {
+                    Value::String(s) => Ok(Some(s.clone())),
+                    other => Err(StateError::runtime(format!(
+                        "The {field}Path field refers to value \"{}\" which is not a valid string: {p}",
+                        to_text(other)
+                    ))),
+                },
+                None => Err(StateError::runtime(format!(
+                    "Invalid path '{p}' : No results for path: {}",
+                    normalized_path(p)
+                ))),
+            },
+        }
+    };
+    Ok((text(&fail.error, "Error")?, text(&fail.cause, "Cause")?))
+}
+
+/// How a Map state fans out, resolved against its input.
+#[derive(Debug, Clone)]
+pub struct MapPlan {
+    pub items: Vec<Value>,
+    /// 0 = no limit.
+    pub max_concurrency: usize,
+}
+
+/// Map: the items to process and the concurrency limit.
+pub fn map_plan(
+    map: &MapState,
+    effective_input: &Value,
+    scope: Scope,
+) -> Result<MapPlan, StateError> {
+    let max_concurrency = match &map.max_concurrency {
+        NumberSource::Literal(n) => *n as usize,
+        NumberSource::Path(p) => {
+            let v = p
+                .select_env(&scope.env(effective_input))
+                .ok_or_else(|| invalid_path(p, effective_input))?;
+            match v.as_ref() {
+                Value::Number(n) if n.is_u64() => n.as_u64().unwrap_or(0) as usize,
+                Value::Number(n) if n.is_i64() => {
+                    return Err(StateError::runtime(format!(
+                        "The MaxConcurrencyPath field refers to value \"{n}\" which is not a valid integer: {p}"
+                    )))
+                }
+                other => {
+                    return Err(StateError::runtime(format!(
+                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
+                        plain_text(other)
+                    )))
+                }
+            }
+        }
+    };
+    let items_v = map
+        .items_path
+        .select_env(&scope.env(effective_input))
+        .ok_or_else(|| invalid_path(&map.items_path, effective_input))?;
+    let items = match items_v.as_ref() {
+        Value::Array(a) => a.clone(),
+        other => {
+            return Err(StateError::runtime(format!(
+                "Invalid path '{}' : The value at the ItemsPath is not a JSON array: {}",
+                map.items_path,
+                to_text(other)
+            )))
+        }
+    };
+    Ok(MapPlan {
+        items,
+        max_concurrency,
+    })
+}
+
+/// Map: how many failed items it tolerates (count, percentage) before failing.
+pub fn map_tolerance(
+    map: &MapState,
+    effective_input: &Value,
+    scope: Scope,
+) -> Result<(Option<u64>, Option<f64>), StateError> {
+    let count = match &map.tolerated_failure_count {
+        None => None,
+        Some(NumberSource::Literal(n)) => Some(*n),
+        Some(NumberSource::Path(p)) => {
+            let v = p
+                .select_env(&scope.env(effective_input))
+                .ok_or_else(|| invalid_path(p, effective_input))?;
+            match v.as_ref() {
+                Value::Number(n) if n.is_u64() => n.as_u64(),
+                Value::Number(n) if n.is_i64() => {
+                    return Err(StateError::runtime("ToleratedFailureCount cannot be negative."))
+                }
+                other => {
+                    return Err(StateError::runtime(format!(
+                        "The ToleratedFailureCountPath field refers to value \"{}\" which is not a valid integer: {p}",
+                        plain_text(other)
+                    )))
+                }
+            }
+        }
+    };
+    let pct = match &map.tolerated_failure_percentage {
+        None => None,
+        Some(FloatSource::Literal(x)) => Some(*x),
+        Some(FloatSource::Path(p)) => {
+            let v = p
+                .select_env(&scope.env(effective_input))
+                .ok_or_else(|| invalid_path(p, effective_input))?;
+            match v.as_ref() {
+                Value::Number(n) => {
+                    let x = n.as_f64().unwrap_or(0.0);
+                    if !(0.0..=100.0).contains(&x) {
+                        return Err(StateError::runtime(
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
+                    Some(x)
+                }
+                other => {
+                    return Err(StateError::runtime(format!(
+                        "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}",
+                        plain_text(other)
+                    )))
+                }
+            }
+        }
+    };
+    Ok((count, pct))
+}
+
+/// Strings as their text, other values as JSON (AWS's style in these causes).
+fn plain_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => to_text(other),
+    }
+}
+
+/// Whether a Map with `failed` of `total` items failed beyond its tolerance.
+pub fn map_exceeds_tolerance(
+    failed: usize,
+    total: usize,
+    count: Option<u64>,
+    pct: Option<f64>,
+) -> bool {
+    if failed == 0 {
+        return false;
+    }
+    if count.is_none() && pct.is_none() {
+        return true;
+    }
+    let over_count = count.is_none_or(|c| failed as u64 > c);
+    let over_pct = pct.is_none_or(|p| total > 0 && (failed as f64) * 100.0 / (total as f64) > p);
+    over_count && over_pct
+}
+
+/// Does `ErrorEquals` match this error? `States.ALL` matches everything except
+/// `States.Runtime`'s terminal kinds; `States.TaskFailed` matches any error but timeouts.
+pub fn error_matches(error_equals: &[String], error: &str) -> bool {
+    error_equals.iter().any(|e| {
+        e == error
+            || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)
+            || (e == names::TASK_FAILED
+                && error != names::TIMEOUT
+                && error != names::HEARTBEAT_TIMEOUT
+                && !error.starts_with("States."))
+    })
+}
+
+/// The retry decision for an error: which retrier matched and the delay before the next
+/// attempt, or `None` when the error is not retried (no match, or attempts exhausted).
+/// `attempts[i]` counts the retries already made under retrier `i`; `unit` is a uniform random
+/// number in [0, 1) for jitter.
+pub fn retry_delay(
+    retriers: &[Retrier],
+    attempts: &[u64],
+    error: &str,
+    unit: f64,
+) -> Option<(usize, f64)> {
+    let (idx, r) = retriers
+        .iter()
+        .enumerate()
+        .find(|(_, r)| error_matches(&r.error_equals, error))?;
+    let done = attempts.get(idx).copied().unwrap_or(0);
+    if done >= r.max_attempts {
+        return None;
+    }
+    let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(done as i32);
+    if let Some(max) = r.max_delay_seconds {
+        delay = delay.min(max as f64);
+    }
+    if r.jitter == Jitter::Full {
+        delay *= unit;
+    }
+    Some((idx, delay))
+}
+
+/// The first Catcher matching the error.
+pub fn find_catcher<'a>(catchers: &'a [Catcher], error: &str) -> Option<&'a Catcher> {
+    catchers
+        .iter()
+        .find(|c| error_matches(&c.error_equals, error))
+}
+
+/// The error output a Catcher passes on: `{"Error": …, "Cause": …}`.
+pub fn error_output(err: &StateError) -> Value {
+    let mut m = Map::new();
+    m.insert("Error".into(), Value::String(err.error.clone()));
+    m.insert("Cause".into(), Value::String(err.cause.clone()));
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn normalized_paths() {
+        assert_eq!(
+            normalized_path(&Path::parse("$.a.b").unwrap()),
+            "$['a']['b']"
+        );
+        assert_eq!(
+            normalized_path(&Path::parse("$.a[0]").unwrap()),
+            "$['a'][0]"
+        );
+    }
+
+    #[test]
+    fn result_path_creates_nested_objects() {
+        let rp = ResultPath::Path(Path::parse("$.a.b").unwrap());
+        assert_eq!(
+            apply_result_path(&rp, json!({"x": 1}), json!(2)).unwrap(),
+            json!({"x": 1, "a": {"b": 2}})
+        );
+        assert_eq!(
+            apply_result_path(&ResultPath::Discard, json!(1), json!(2)).unwrap(),
+            json!(1)
+        );
+    }
+
+    #[test]
+    fn retry_backoff_and_cap() {
+        let r = Retrier {
+            error_equals: vec!["States.ALL".into()],
+            interval_seconds: 2,
+            max_attempts: 3,
+            backoff_rate: 2.0,
+            max_delay_seconds: Some(5),
+            jitter: Jitter::None,
+        };
+        let rs = [r];
+        assert_eq!(retry_delay(&rs, &[0], "X", 0.5), Some((0, 2.0)));
+        assert_eq!(retry_delay(&rs, &[1], "X", 0.5), Some((0, 4.0)));
+        assert_eq!(retry_delay(&rs, &[2], "X", 0.5), Some((0, 5.0)));
+        assert_eq!(retry_delay(&rs, &[3], "X", 0.5), None);
+    }
+
+    #[test]
+    fn tolerance() {
+        assert!(map_exceeds_tolerance(1, 10, None, None));
+        assert!(!map_exceeds_tolerance(1, 10, Some(1), None));
+        assert!(map_exceeds_tolerance(2, 10, Some(1), None));
+        assert!(!map_exceeds_tolerance(1, 10, None, Some(10.0)));
+        assert!(map_exceeds_tolerance(2, 10, None, Some(10.0)));
+    }
+}

@@ -1,0 +1,1338 @@
+//! The interpreter loop: runs one execution to its end, in process.
+//!
+//! Each state is an async step so Waits, retries, task calls and Parallel/Map fan-out are plain
+//! awaits; on a current-thread runtime with tokio's clock paused ("skip waits") time advances
+//! instantly and runs are deterministic. Event ids and `previousEventId`s follow the rules AWS
+//! shows in GetExecutionHistory (see `Thread`).
+
+use crate::history::HistoryEvent;
+use crate::tasks::{NoTasks, TaskHandler, TaskRequest};
+use crate::vars::Vars;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::future::LocalBoxFuture;
+use futures::stream::{FuturesOrdered, StreamExt};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Map, Value};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+use stepwise_asl::error::{names, StateError};
+use stepwise_asl::json::to_text;
+use stepwise_asl::model::{
+    MapState, NumberSource, Parallel, ProcessorMode, ResultPath, State, StateId, StateKind, States,
+    Task, Transition,
+};
+use stepwise_asl::step::{self, Scope};
+use stepwise_asl::template::Template;
+use stepwise_asl::StateMachine;
+
+/// 256 KiB: the largest input/output/result a state may carry.
+pub const PAYLOAD_LIMIT: usize = 262_144;
+
+/// How to run an execution in process.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub role_arn: String,
+    pub start_time: DateTime<Utc>,
+    /// Seeds UUIDs, `States.MathRandom` and retry jitter, so a run can be replayed exactly.
+    pub seed: u64,
+    /// Off, history is not built (ids are still counted, for error messages).
+    pub record_history: bool,
+    /// Virtual time: Waits, retry delays and timeouts advance a manual clock instantly.
+    pub skip_waits: bool,
+    pub express: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        let region = "us-east-1";
+        let account = "111111111111";
+        let sm = "local";
+        let ex = "local";
+        RunOptions {
+            state_machine_arn: format!("arn:aws:states:{region}:{account}:stateMachine:{sm}"),
+            state_machine_name: sm.into(),
+            execution_arn: format!("arn:aws:states:{region}:{account}:execution:{sm}:{ex}"),
+            execution_name: ex.into(),
+            role_arn: format!("arn:aws:iam::{account}:role/stepwise-local"),
+            start_time: Utc::now(),
+            seed: 0,
+            record_history: true,
+            skip_waits: false,
+            express: false,
+        }
+    }
+}
+
+impl RunOptions {
+    /// Names the state machine and execution, deriving the ARNs from the defaults' region and
+    /// account.
+    pub fn named(state_machine: &str, execution: &str) -> RunOptions {
+        let d = RunOptions::default();
+        let prefix = d
+            .state_machine_arn
+            .split(":stateMachine:")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        RunOptions {
+            state_machine_arn: format!("{prefix}:stateMachine:{state_machine}"),
+            state_machine_name: state_machine.into(),
+            execution_arn: format!("{prefix}:execution:{state_machine}:{execution}"),
+            execution_name: execution.into(),
+            ..d
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecutionOutcome {
+    pub status: ExecutionStatus,
+    /// JSON text, as DescribeExecution gives it.
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub history: Vec<HistoryEvent>,
+}
+
+/// Runs an execution to its end with tasks answered by `NoTasks`.
+pub fn run_local(machine: &StateMachine, input: Value, opts: &RunOptions) -> ExecutionOutcome {
+    run_local_with(machine, input, opts, &NoTasks)
+}
+
+/// Runs an execution to its end, calling `tasks` for Task states.
+pub fn run_local_with(
+    machine: &StateMachine,
+    input: Value,
+    opts: &RunOptions,
+    tasks: &dyn TaskHandler,
+) -> ExecutionOutcome {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(opts.skip_waits)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return ExecutionOutcome {
+                status: ExecutionStatus::Failed,
+                output: None,
+                error: Some(names::RUNTIME.into()),
+                cause: Some(format!("cannot start the runtime: {e}")),
+                history: Vec::new(),
+            }
+        }
+    };
+    rt.block_on(async {
+        let exec = Exec::new(machine, opts, tasks, &input);
+        exec.run(input).await
+    })
+}
+
+/// An error on its way up: AWS omits error or cause when a Fail state leaves them out.
+#[derive(Debug, Clone)]
+struct Failure {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+impl Failure {
+    fn name(&self) -> &str {
+        self.error.as_deref().unwrap_or("")
+    }
+    fn error_output(&self) -> Value {
+        json!({"Error": self.error, "Cause": self.cause})
+    }
+}
+
+impl From<StateError> for Failure {
+    fn from(e: StateError) -> Self {
+        Failure {
+            error: Some(e.error),
+            cause: Some(e.cause),
+        }
+    }
+}
+
+/// A line of execution (the main flow, a Parallel branch or a Map iteration): it remembers the
+/// event its next event follows (`previousEventId`).
+struct Thread {
+    last: Cell<u64>,
+}
+
+impl Thread {
+    fn after(id: u64) -> Thread {
+        Thread {
+            last: Cell::new(id),
+        }
+    }
+}
+
+/// The clock of one run: real time, or a manual clock (tokio's paused time) when skipping waits.
+struct Clock {
+    base: DateTime<Utc>,
+    t0: tokio::time::Instant,
+}
+
+impl Clock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.t0);
+        self.base + chrono::Duration::from_std(elapsed).unwrap_or_default()
+    }
+}
+
+struct Exec<'m> {
+    machine: &'m StateMachine,
+    opts: &'m RunOptions,
+    tasks: &'m dyn TaskHandler,
+    events: RefCell<Vec<HistoryEvent>>,
+    next_id: Cell<u64>,
+    clock: Clock,
+    rng: RefCell<ChaCha8Rng>,
+    /// The context object's `Execution` and `StateMachine` members, built once.
+    context_base: Map<String, Value>,
+}
+
+/// Where the current state sits, for the context object.
+#[derive(Clone, Copy)]
+struct MapItem<'a> {
+    index: usize,
+    value: &'a Value,
+}
+
+/// What a state did: where to go next and with what.
+enum Step {
+    Next(StateId, Value),
+    End(Value),
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn text_details(name: &str, key: &str, v: &Value) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), Value::from(name));
+    m.insert(key.into(), Value::from(to_text(v)));
+    m.insert(format!("{key}Details"), json!({"truncated": false}));
+    Value::Object(m)
+}
+
+fn state_event(kind: &StateKind, entered: bool) -> &'static str {
+    match (kind, entered) {
+        (StateKind::Pass(_), true) => "PassStateEntered",
+        (StateKind::Pass(_), false) => "PassStateExited",
+        (StateKind::Task(_), true) => "TaskStateEntered",
+        (StateKind::Task(_), false) => "TaskStateExited",
+        (StateKind::Choice(_), true) => "ChoiceStateEntered",
+        (StateKind::Choice(_), false) => "ChoiceStateExited",
+        (StateKind::Wait(_), true) => "WaitStateEntered",
+        (StateKind::Wait(_), false) => "WaitStateExited",
+        (StateKind::Succeed, true) => "SucceedStateEntered",
+        (StateKind::Succeed, false) => "SucceedStateExited",
+        (StateKind::Fail(_), true) => "FailStateEntered",
+        (StateKind::Fail(_), false) => "FailStateExited",
+        (StateKind::Parallel(_), true) => "ParallelStateEntered",
+        (StateKind::Parallel(_), false) => "ParallelStateExited",
+        (StateKind::Map(_), true) => "MapStateEntered",
+        (StateKind::Map(_), false) => "MapStateExited",
+    }
+}
+
+/// How a Task resource shows in history: Lambda function ARNs get `LambdaFunction*` events,
+/// everything else `Task*` events with a resource type and name.
+enum TaskEvents {
+    Lambda,
+    Generic {
+        resource_type: String,
+        resource: String,
+    },
+}
+
+fn task_events(resource: &str) -> TaskEvents {
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    if parts.len() >= 6 && parts[2] == "lambda" && parts[5].starts_with("function:") {
+        return TaskEvents::Lambda;
+    }
+    if parts.len() >= 6 && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
+        // arn:aws:states:::service:action  or  arn:aws:states:::aws-sdk:service:action
+        let rest = parts[5];
+        let (ty, res) = match rest.rsplit_once(':') {
+            Some((t, r)) => (t.to_string(), r.to_string()),
+            None => (rest.to_string(), String::new()),
+        };
+        return TaskEvents::Generic {
+            resource_type: ty,
+            resource: res,
+        };
+    }
+    if parts.len() >= 6 && parts[2] == "states" && parts[5].starts_with("activity:") {
+        return TaskEvents::Generic {
+            resource_type: "activity".into(),
+            resource: resource.into(),
+        };
+    }
+    TaskEvents::Generic {
+        resource_type: "unknown".into(),
+        resource: resource.into(),
+    }
+}
+
+impl<'m> Exec<'m> {
+    fn new(
+        machine: &'m StateMachine,
+        opts: &'m RunOptions,
+        tasks: &'m dyn TaskHandler,
+        input: &Value,
+    ) -> Self {
+        let mut context_base = Map::new();
+        context_base.insert(
+            "Execution".into(),
+            json!({
+                "Id": opts.execution_arn,
+                "Input": input,
+                "StartTime": iso(opts.start_time),
+                "Name": opts.execution_name,
+                "RoleArn": opts.role_arn,
+                "RedriveCount": 0,
+            }),
+        );
+        context_base.insert(
+            "StateMachine".into(),
+            json!({"Id": opts.state_machine_arn, "Name": opts.state_machine_name}),
+        );
+        Exec {
+            machine,
+            opts,
+            tasks,
+            events: RefCell::new(Vec::new()),
+            next_id: Cell::new(1),
+            clock: Clock {
+                base: opts.start_time,
+                t0: tokio::time::Instant::now(),
+            },
+            rng: RefCell::new(ChaCha8Rng::seed_from_u64(opts.seed)),
+            context_base,
+        }
+    }
+
+    /// Records an event (when history is on) and returns its id. `details` is only built
+    /// when recording, so history-off runs pay nothing for it.
+    fn emit(
+        &self,
+        prev: u64,
+        kind: &'static str,
+        details: impl FnOnce() -> Option<(&'static str, Value)>,
+    ) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        if self.opts.record_history {
+            self.events.borrow_mut().push(HistoryEvent {
+                id,
+                previous_event_id: prev,
+                timestamp: self.clock.now(),
+                kind,
+                details: details(),
+            });
+        }
+        id
+    }
+
+    fn last_id(&self) -> u64 {
+        self.next_id.get() - 1
+    }
+
+    fn context(
+        &self,
+        state: &State,
+        entered: DateTime<Utc>,
+        retry_count: u64,
+        item: Option<MapItem>,
+    ) -> Value {
+        let mut c = self.context_base.clone();
+        c.insert(
+            "State".into(),
+            json!({"EnteredTime": iso(entered), "Name": state.name, "RetryCount": retry_count}),
+        );
+        if let Some(item) = item {
+            c.insert(
+                "Map".into(),
+                json!({"Item": {"Index": item.index, "Value": item.value}}),
+            );
+        }
+        Value::Object(c)
+    }
+
+    async fn run(&self, input: Value) -> ExecutionOutcome {
+        let input_text = to_text(&input);
+        self.emit(0, "ExecutionStarted", || {
+            Some((
+                "executionStartedEventDetails",
+                json!({"input": input_text, "inputDetails": {"truncated": false}, "roleArn": self.opts.role_arn}),
+            ))
+        });
+        let main = Thread::after(0);
+        let mut vars = Vars::default();
+        let body = self.run_block(&self.machine.body, input, &main, &mut vars, None);
+        let result = match self.machine.timeout_seconds {
+            Some(t) => match tokio::time::timeout(Duration::from_secs(t), body).await {
+                Ok(r) => Some(r),
+                Err(_) => None,
+            },
+            None => Some(body.await),
+        };
+        let (status, output, error, cause) = match result {
+            Some(Ok(out)) => {
+                let text = to_text(&out);
+                self.emit(main.last.get(), "ExecutionSucceeded", || {
+                    Some((
+                        "executionSucceededEventDetails",
+                        json!({"output": text, "outputDetails": {"truncated": false}}),
+                    ))
+                });
+                (ExecutionStatus::Succeeded, Some(text), None, None)
+            }
+            Some(Err(f)) => {
+                let mut d = Map::new();
+                if let Some(e) = &f.error {
+                    d.insert("error".into(), Value::from(e.clone()));
+                }
+                if let Some(c) = &f.cause {
+                    d.insert("cause".into(), Value::from(c.clone()));
+                }
+                self.emit(main.last.get(), "ExecutionFailed", || {
+                    Some(("executionFailedEventDetails", Value::Object(d)))
+                });
+                (ExecutionStatus::Failed, None, f.error, f.cause)
+            }
+            None => {
+                let error = names::TIMEOUT.to_string();
+                self.emit(main.last.get(), "ExecutionTimedOut", || {
+                    Some(("executionTimedOutEventDetails", json!({"error": error})))
+                });
+                (
+                    ExecutionStatus::TimedOut,
+                    None,
+                    Some(names::TIMEOUT.into()),
+                    None,
+                )
+            }
+        };
+        ExecutionOutcome {
+            status,
+            output,
+            error,
+            cause,
+            history: self.events.take(),
+        }
+    }
+
+    /// Runs a block of states (the machine, a branch, an iteration) from its start to its end.
+    fn run_block<'a>(
+        &'a self,
+        block: &'a States,
+        input: Value,
+        thread: &'a Thread,
+        vars: &'a mut Vars,
+        item: Option<MapItem<'a>>,
+    ) -> LocalBoxFuture<'a, Result<Value, Failure>> {
+        Box::pin(async move {
+            let mut cur = block.start_at;
+            let mut input = input;
+            let mut first = true;
+            loop {
+                let state = block.get(cur);
+                match self
+                    .run_state(state, input, thread, vars, if first { item } else { None })
+                    .await?
+                {
+                    Step::Next(next, out) => {
+                        cur = next;
+                        input = out;
+                    }
+                    Step::End(out) => return Ok(out),
+                }
+                first = false;
+            }
+        })
+    }
+
+    fn scope<'a>(&self, context: &'a Value, vars: &'a Vars) -> Scope<'a> {
+        Scope {
+            context,
+            variables: vars,
+        }
+    }
+
+    /// Wraps an interpreter error's cause the way AWS reports it.
+    fn runtime_failure(&self, state: &State, entered_id: u64, e: StateError) -> Failure {
+        if e.error == names::RUNTIME || e.error == names::QUERY_EVALUATION_ERROR {
+            Failure {
+                error: Some(e.error),
+                cause: Some(format!(
+                    "An error occurred while executing the state '{}' (entered at the event id #{entered_id}). {}",
+                    state.name, e.cause
+                )),
+            }
+        } else {
+            e.into()
+        }
+    }
+
+    async fn run_state(
+        &self,
+        state: &State,
+        raw: Value,
+        thread: &Thread,
+        vars: &mut Vars,
+        item: Option<MapItem<'_>>,
+    ) -> Result<Step, Failure> {
+        let entered_at = self.clock.now();
+        let entered = self.emit(thread.last.get(), state_event(&state.kind, true), || {
+            Some((
+                "stateEnteredEventDetails",
+                text_details(&state.name, "input", &raw),
+            ))
+        });
+        thread.last.set(entered);
+        let context = if state.uses_context {
+            self.context(state, entered_at, 0, item)
+        } else {
+            Value::Null
+        };
+        let result = match &state.kind {
+            StateKind::Task(t) => {
+                self.run_task(state, t, raw, thread, vars, &context, entered)
+                    .await
+            }
+            StateKind::Parallel(p) => {
+                self.run_parallel(state, p, raw, thread, vars, &context, entered)
+                    .await
+            }
+            StateKind::Map(m) => {
+                self.run_map(state, m, raw, thread, vars, &context, entered)
+                    .await
+            }
+            _ => self
+                .run_simple(state, raw, vars, &context)
+                .await
+                .map_err(|e| self.runtime_failure(state, entered, e)),
+        };
+        let (next, output, assigned) = match result? {
+            Flow::Continue { output, assigned } => (self.transition(state), output, assigned),
+            Flow::Goto {
+                next,
+                output,
+                assigned,
+            } => (Some(next), output, assigned),
+            Flow::Fail(f) => return Err(f),
+        };
+        self.exit_state(state, thread, entered, next, output, assigned)
+    }
+
+    fn transition(&self, state: &State) -> Option<StateId> {
+        match state.transition {
+            Transition::Next(n) => Some(n),
+            Transition::End | Transition::None => None,
+        }
+    }
+
+    fn exit_state(
+        &self,
+        state: &State,
+        thread: &Thread,
+        entered: u64,
+        next: Option<StateId>,
+        output: Value,
+        assigned: Option<Map<String, Value>>,
+    ) -> Result<Step, Failure> {
+        if self.opts.record_history {
+            let text = to_text(&output);
+            if text.len() > PAYLOAD_LIMIT {
+                let _ = entered;
+                return Err(Failure {
+                    error: Some(names::DATA_LIMIT_EXCEEDED.into()),
+                    cause: Some(format!(
+                        "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                        state.name
+                    )),
+                });
+            }
+            let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
+                let mut d = Map::new();
+                if let Some(a) = &assigned {
+                    let vars: Map<String, Value> = a
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::from(to_text(v))))
+                        .collect();
+                    d.insert("assignedVariables".into(), Value::Object(vars));
+                    d.insert(
+                        "assignedVariablesDetails".into(),
+                        json!({"truncated": false}),
+                    );
+                }
+                d.insert("name".into(), Value::from(state.name.clone()));
+                d.insert("output".into(), Value::from(text));
+                d.insert("outputDetails".into(), json!({"truncated": false}));
+                Some(("stateExitedEventDetails", Value::Object(d)))
+            });
+            thread.last.set(id);
+        } else {
+            let id = self.emit(thread.last.get(), state_event(&state.kind, false), || None);
+            thread.last.set(id);
+        }
+        Ok(match next {
+            Some(n) => Step::Next(n, output),
+            None => Step::End(output),
+        })
+    }
+
+    /// Pass, Choice, Wait, Succeed and Fail: no retries, no children.
+    async fn run_simple(
+        &self,
+        state: &State,
+        raw: Value,
+        vars: &mut Vars,
+        context: &Value,
+    ) -> Result<Flow, StateError> {
+        let scope = self.scope(context, vars);
+        match &state.kind {
+            StateKind::Pass(p) => {
+                let eff = step::apply_input_path(state, &raw, scope)?;
+                let eff = step::apply_template(
+                    p.parameters.as_ref(),
+                    eff,
+                    scope,
+                    &mut *self.rng.borrow_mut(),
+                )?;
+                let result = step::pass_result(p.result.as_ref(), eff);
+                let assigned = self.assign(state.assign.as_ref(), &result, scope)?;
+                let out = step::apply_result_path(&p.result_path, raw, result)?;
+                let out = step::apply_output_path(state, out, scope)?;
+                self.commit(vars, &assigned);
+                Ok(Flow::Continue {
+                    output: out,
+                    assigned,
+                })
+            }
+            StateKind::Choice(c) => {
+                let eff = step::apply_input_path(state, &raw, scope)?;
+                let (next, idx) = step::choose(c, &eff, scope)?;
+                let branch_assign = idx.and_then(|i| c.choices[i].assign.as_ref());
+                let mut assigned = self.assign(state.assign.as_ref(), &eff, scope)?;
+                if let Some(extra) = self.assign(branch_assign, &eff, scope)? {
+                    assigned.get_or_insert_with(Map::new).extend(extra);
+                }
+                let out = step::apply_output_path(state, eff, scope)?;
+                self.commit(vars, &assigned);
+                Ok(Flow::Goto {
+                    next,
+                    output: out,
+                    assigned,
+                })
+            }
+            StateKind::Wait(w) => {
+                let eff = step::apply_input_path(state, &raw, scope)?;
+                let until = step::wait_until(w, &eff, scope, self.clock.now())?;
+                let assigned = self.assign(state.assign.as_ref(), &eff, scope)?;
+                let out = step::apply_output_path(state, eff, scope)?;
+                self.commit(vars, &assigned);
+                self.sleep_until(until).await;
+                Ok(Flow::Continue {
+                    output: out,
+                    assigned,
+                })
+            }
+            StateKind::Succeed => {
+                let eff = step::apply_input_path(state, &raw, scope)?;
+                let out = step::apply_output_path(state, eff, scope)?;
+                Ok(Flow::Continue {
+                    output: out,
+                    assigned: None,
+                })
+            }
+            StateKind::Fail(f) => {
+                let (error, cause) = step::fail_error(f, &raw, scope)?;
+                Ok(Flow::Fail(Failure { error, cause }))
+            }
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+                Err(StateError::runtime("internal: not a simple state"))
+            }
+        }
+    }
+
+    fn assign(
+        &self,
+        t: Option<&Template>,
+        doc: &Value,
+        scope: Scope,
+    ) -> Result<Option<Map<String, Value>>, StateError> {
+        step::eval_assign(t, doc, scope, &mut *self.rng.borrow_mut())
+    }
+
+    fn commit(&self, vars: &mut Vars, assigned: &Option<Map<String, Value>>) {
+        if let Some(a) = assigned {
+            vars.assign(a.clone());
+        }
+    }
+
+    async fn sleep_until(&self, until: DateTime<Utc>) {
+        let now = self.clock.now();
+        if until > now {
+            if let Ok(d) = (until - now).to_std() {
+                tokio::time::sleep(d).await;
+            }
+        }
+    }
+
+    async fn sleep_secs(&self, secs: f64) {
+        if secs > 0.0 && secs.is_finite() {
+            tokio::time::sleep(Duration::from_secs_f64(secs.min(1e9))).await;
+        }
+    }
+
+    fn unit_random(&self) -> f64 {
+        self.rng.borrow_mut().gen::<f64>()
+    }
+
+    /// After a failed attempt: retry (returns true after the delay), or not.
+    async fn should_retry(
+        &self,
+        retriers: &[stepwise_asl::model::Retrier],
+        attempts: &mut Vec<u64>,
+        f: &Failure,
+    ) -> bool {
+        if f.error.as_deref() == Some(names::RUNTIME) {
+            return false;
+        }
+        attempts.resize(retriers.len(), 0);
+        let unit = self.unit_random();
+        match step::retry_delay(retriers, attempts, f.name(), unit) {
+            Some((idx, delay)) => {
+                attempts[idx] += 1;
+                self.sleep_secs(delay).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A failure that no retrier took: caught (go to the catcher's Next) or passed up.
+    fn catch_or_fail(
+        &self,
+        catchers: &[stepwise_asl::model::Catcher],
+        f: Failure,
+        raw: Value,
+        context: &Value,
+        vars: &mut Vars,
+    ) -> Result<Flow, Failure> {
+        if f.error.as_deref() == Some(names::RUNTIME) {
+            return Ok(Flow::Fail(f));
+        }
+        match step::find_catcher(catchers, f.name()) {
+            Some(c) => {
+                let err_out = f.error_output();
+                let scope = self.scope(context, vars);
+                let assigned = self
+                    .assign(c.assign.as_ref(), &err_out, scope)
+                    .map_err(Failure::from)?;
+                let out =
+                    step::apply_result_path(&c.result_path, raw, err_out).map_err(Failure::from)?;
+                self.commit(vars, &assigned);
+                Ok(Flow::Goto {
+                    next: c.next,
+                    output: out,
+                    assigned,
+                })
+            }
+            None => Ok(Flow::Fail(f)),
+        }
+    }
+
+    /// The part shared by Task, Parallel and Map after their work produced `result`:
+    /// ResultSelector, Assign, ResultPath, OutputPath.
+    fn finish_result(
+        &self,
+        state: &State,
+        selector: Option<&Template>,
+        result_path: &ResultPath,
+        raw: Value,
+        result: Value,
+        context: &Value,
+        vars: &mut Vars,
+    ) -> Result<Flow, StateError> {
+        let scope = self.scope(context, vars);
+        let result = step::apply_template(selector, result, scope, &mut *self.rng.borrow_mut())?;
+        let assigned = self.assign(state.assign.as_ref(), &result, scope)?;
+        let out = step::apply_result_path(result_path, raw, result)?;
+        let out = step::apply_output_path(state, out, scope)?;
+        self.commit(vars, &assigned);
+        Ok(Flow::Continue {
+            output: out,
+            assigned,
+        })
+    }
+
+    fn number(
+        &self,
+        src: &Option<NumberSource>,
+        doc: &Value,
+        scope: Scope,
+    ) -> Result<Option<u64>, StateError> {
+        Ok(match src {
+            None => None,
+            Some(NumberSource::Literal(n)) => Some(*n),
+            Some(NumberSource::Path(p)) => match p.select_env(&scope.env(doc)).as_deref() {
+                Some(Value::Number(n)) if n.is_u64() => n.as_u64(),
+                _ => {
+                    return Err(StateError::runtime(format!(
+                        "Invalid path '{p}' : the value is not a positive integer"
+                    )))
+                }
+            },
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_task(
+        &self,
+        state: &State,
+        task: &Task,
+        raw: Value,
+        thread: &Thread,
+        vars: &mut Vars,
+        context: &Value,
+        entered: u64,
+    ) -> Result<Flow, Failure> {
+        let fail = |e: StateError| self.runtime_failure(state, entered, e);
+        let scope = self.scope(context, vars);
+        let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
+        let timeout = self.number(&task.timeout, &eff, scope).map_err(fail)?;
+        let heartbeat = self.number(&task.heartbeat, &eff, scope).map_err(fail)?;
+        let params = step::apply_template(
+            task.parameters.as_ref(),
+            eff,
+            scope,
+            &mut *self.rng.borrow_mut(),
+        )
+        .map_err(fail)?;
+        let events = task_events(&task.resource);
+        let region = self
+            .opts
+            .state_machine_arn
+            .split(':')
+            .nth(3)
+            .unwrap_or("us-east-1")
+            .to_string();
+        let mut attempts = Vec::new();
+        loop {
+            let prev = thread.last.get();
+            let id = match &events {
+                TaskEvents::Lambda => self.emit(prev, "LambdaFunctionScheduled", || {
+                    let mut d = Map::new();
+                    d.insert("input".into(), Value::from(to_text(&params)));
+                    d.insert("inputDetails".into(), json!({"truncated": false}));
+                    d.insert("resource".into(), Value::from(task.resource.clone()));
+                    if let Some(t) = timeout {
+                        d.insert("timeoutInSeconds".into(), Value::from(t));
+                    }
+                    Some(("lambdaFunctionScheduledEventDetails", Value::Object(d)))
+                }),
+                TaskEvents::Generic {
+                    resource_type,
+                    resource,
+                } => self.emit(prev, "TaskScheduled", || {
+                    let mut d = Map::new();
+                    d.insert("resourceType".into(), Value::from(resource_type.clone()));
+                    d.insert("resource".into(), Value::from(resource.clone()));
+                    d.insert("region".into(), Value::from(region.clone()));
+                    d.insert("parameters".into(), Value::from(to_text(&params)));
+                    if let Some(t) = timeout {
+                        d.insert("timeoutInSeconds".into(), Value::from(t));
+                    }
+                    if let Some(h) = heartbeat {
+                        d.insert("heartbeatInSeconds".into(), Value::from(h));
+                    }
+                    Some(("taskScheduledEventDetails", Value::Object(d)))
+                }),
+            };
+            thread.last.set(id);
+            let id = match &events {
+                TaskEvents::Lambda => self.emit(id, "LambdaFunctionStarted", || None),
+                TaskEvents::Generic {
+                    resource_type,
+                    resource,
+                } => self.emit(id, "TaskStarted", || {
+                    Some((
+                        "taskStartedEventDetails",
+                        json!({"resourceType": resource_type, "resource": resource}),
+                    ))
+                }),
+            };
+            thread.last.set(id);
+            let req = TaskRequest {
+                state_name: state.name.clone(),
+                resource: task.resource.clone(),
+                parameters: params.clone(),
+                timeout_seconds: timeout,
+                heartbeat_seconds: heartbeat,
+            };
+            let call = self.tasks.invoke(req);
+            let outcome = match timeout {
+                Some(t) => match tokio::time::timeout(Duration::from_secs(t), call).await {
+                    Ok(r) => r,
+                    Err(_) => Err(StateError::new(names::TIMEOUT, "")),
+                },
+                None => call.await,
+            };
+            match outcome {
+                Ok(result) => {
+                    let id = match &events {
+                        TaskEvents::Lambda => self.emit(thread.last.get(), "LambdaFunctionSucceeded", || {
+                            Some(("lambdaFunctionSucceededEventDetails", json!({"output": to_text(&result), "outputDetails": {"truncated": false}})))
+                        }),
+                        TaskEvents::Generic { resource_type, resource } => self.emit(thread.last.get(), "TaskSucceeded", || {
+                            Some(("taskSucceededEventDetails", json!({"resourceType": resource_type, "resource": resource, "output": to_text(&result), "outputDetails": {"truncated": false}})))
+                        }),
+                    };
+                    thread.last.set(id);
+                    return match self.finish_result(
+                        state,
+                        task.result_selector.as_ref(),
+                        &task.result_path,
+                        raw,
+                        result,
+                        context,
+                        vars,
+                    ) {
+                        Ok(flow) => Ok(flow),
+                        Err(e) => {
+                            let f = self.runtime_failure(state, entered, e);
+                            self.catch_or_fail(&task.catch, f, Value::Null, context, vars)
+                        }
+                    };
+                }
+                Err(e) => {
+                    let timed_out = e.error == names::TIMEOUT;
+                    let f: Failure = e.into();
+                    let (kind, key) = match (&events, timed_out) {
+                        (TaskEvents::Lambda, false) => {
+                            ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
+                        }
+                        (TaskEvents::Lambda, true) => (
+                            "LambdaFunctionTimedOut",
+                            "lambdaFunctionTimedOutEventDetails",
+                        ),
+                        (TaskEvents::Generic { .. }, false) => {
+                            ("TaskFailed", "taskFailedEventDetails")
+                        }
+                        (TaskEvents::Generic { .. }, true) => {
+                            ("TaskTimedOut", "taskTimedOutEventDetails")
+                        }
+                    };
+                    let id = self.emit(thread.last.get(), kind, || {
+                        let mut d = Map::new();
+                        if let TaskEvents::Generic {
+                            resource_type,
+                            resource,
+                        } = &events
+                        {
+                            d.insert("resourceType".into(), Value::from(resource_type.clone()));
+                            d.insert("resource".into(), Value::from(resource.clone()));
+                        }
+                        if let Some(e) = &f.error {
+                            d.insert("error".into(), Value::from(e.clone()));
+                        }
+                        if let Some(c) = f.cause.as_ref().filter(|c| !c.is_empty()) {
+                            d.insert("cause".into(), Value::from(c.clone()));
+                        }
+                        Some((key, Value::Object(d)))
+                    });
+                    thread.last.set(id);
+                    if self.should_retry(&task.retry, &mut attempts, &f).await {
+                        continue;
+                    }
+                    return self.catch_or_fail(&task.catch, f, raw, context, vars);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_parallel(
+        &self,
+        state: &State,
+        par: &Parallel,
+        raw: Value,
+        thread: &Thread,
+        vars: &mut Vars,
+        context: &Value,
+        entered: u64,
+    ) -> Result<Flow, Failure> {
+        let fail = |e: StateError| self.runtime_failure(state, entered, e);
+        let scope = self.scope(context, vars);
+        let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
+        let eff = step::apply_template(
+            par.parameters.as_ref(),
+            eff,
+            scope,
+            &mut *self.rng.borrow_mut(),
+        )
+        .map_err(fail)?;
+        let mut attempts = Vec::new();
+        loop {
+            let started = self.emit(thread.last.get(), "ParallelStateStarted", || None);
+            thread.last.set(started);
+            let shared = Rc::new(std::mem::take(vars));
+            let outcome = self
+                .fan_out(
+                    par.branches
+                        .iter()
+                        .map(|b| (b, eff.clone(), None))
+                        .collect(),
+                    started,
+                    0,
+                    &shared,
+                    None,
+                )
+                .await;
+            *vars = Rc::try_unwrap(shared).unwrap_or_default();
+            match outcome {
+                Ok(results) => {
+                    let last = self.last_id();
+                    self.emit(last, "ParallelStateSucceeded", || None);
+                    thread.last.set(last);
+                    return self
+                        .finish_result(
+                            state,
+                            par.result_selector.as_ref(),
+                            &par.result_path,
+                            raw,
+                            Value::Array(results),
+                            context,
+                            vars,
+                        )
+                        .map_err(|e| self.runtime_failure(state, entered, e));
+                }
+                Err((f, last)) => {
+                    let id = self.emit(last, "ParallelStateFailed", || None);
+                    thread.last.set(id);
+                    if self.should_retry(&par.retry, &mut attempts, &f).await {
+                        continue;
+                    }
+                    return self.catch_or_fail(&par.catch, f, raw, context, vars);
+                }
+            }
+        }
+    }
+
+    /// Runs blocks concurrently (at most `limit` at once, 0 = all), each in its own thread and
+    /// variable scope. Results come back in order. On the first failure the rest are dropped
+    /// and the failure is returned with the id of the failing thread's last event.
+    /// `map_name` makes each block a Map iteration (with iteration events).
+    fn fan_out<'a>(
+        &'a self,
+        blocks: Vec<(&'a States, Value, Option<MapItem<'a>>)>,
+        parent_event: u64,
+        limit: usize,
+        shared: &'a Rc<Vars>,
+        map_name: Option<&'a str>,
+    ) -> LocalBoxFuture<'a, Result<Vec<Value>, (Failure, u64)>> {
+        Box::pin(async move {
+            let total = blocks.len();
+            let limit = if limit == 0 { total.max(1) } else { limit };
+            // The event the next iteration follows: the previous iteration's last state event.
+            let cursor = Cell::new(parent_event);
+            let mut pending = blocks.into_iter().enumerate();
+            let mut running = FuturesOrdered::new();
+            let mut results = Vec::with_capacity(total);
+            let start_one = |(index, (block, input, item)): (
+                usize,
+                (&'a States, Value, Option<MapItem<'a>>),
+            )| {
+                let cursor = &cursor;
+                async move {
+                    let th = Thread::after(cursor.get());
+                    if let Some(name) = map_name {
+                        let id = self.emit(cursor.get(), "MapIterationStarted", || {
+                            Some((
+                                "mapIterationStartedEventDetails",
+                                json!({"index": index, "name": name}),
+                            ))
+                        });
+                        th.last.set(id);
+                    }
+                    let mut local = Vars::child(shared.clone());
+                    let r = self.run_block(block, input, &th, &mut local, item).await;
+                    if let Some(name) = map_name {
+                        let kind = if r.is_ok() {
+                            "MapIterationSucceeded"
+                        } else {
+                            "MapIterationFailed"
+                        };
+                        let key = if r.is_ok() {
+                            "mapIterationSucceededEventDetails"
+                        } else {
+                            "mapIterationFailedEventDetails"
+                        };
+                        self.emit(th.last.get(), kind, || {
+                            Some((key, json!({"index": index, "name": name})))
+                        });
+                    }
+                    cursor.set(th.last.get());
+                    r.map_err(|f| (f, th.last.get()))
+                }
+            };
+            for _ in 0..limit {
+                if let Some(b) = pending.next() {
+                    running.push_back(start_one(b));
+                }
+            }
+            while let Some(r) = running.next().await {
+                results.push(r?);
+                if let Some(b) = pending.next() {
+                    running.push_back(start_one(b));
+                }
+            }
+            Ok(results)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_map(
+        &self,
+        state: &State,
+        map: &MapState,
+        raw: Value,
+        thread: &Thread,
+        vars: &mut Vars,
+        context: &Value,
+        entered: u64,
+    ) -> Result<Flow, Failure> {
+        let fail = |e: StateError| self.runtime_failure(state, entered, e);
+        let scope = self.scope(context, vars);
+        let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
+        let plan = step::map_plan(map, &eff, scope).map_err(fail)?;
+        let mut attempts = Vec::new();
+        loop {
+            let length = plan.items.len();
+            let started = self.emit(thread.last.get(), "MapStateStarted", || {
+                Some(("mapStateStartedEventDetails", json!({"length": length})))
+            });
+            thread.last.set(started);
+            let scope = self.scope(context, vars);
+            let (tol_count, tol_pct) = step::map_tolerance(map, &eff, scope).map_err(fail)?;
+            // Item inputs: ItemSelector sees the Map's effective input plus $$.Map.Item.
+            let mut inputs = Vec::with_capacity(length);
+            for (index, value) in plan.items.iter().enumerate() {
+                let input = match &map.item_selector {
+                    None => value.clone(),
+                    Some(sel) => {
+                        let mut ctx = if context.is_null() {
+                            self.context(state, self.clock.now(), 0, None)
+                        } else {
+                            context.clone()
+                        };
+                        if let Some(o) = ctx.as_object_mut() {
+                            o.insert(
+                                "Map".into(),
+                                json!({"Item": {"Index": index, "Value": value}}),
+                            );
+                        }
+                        sel.eval(
+                            &stepwise_asl::jsonpath::PathEnv {
+                                document: &eff,
+                                context: &ctx,
+                                variables: scope.variables,
+                            },
+                            &mut *self.rng.borrow_mut(),
+                        )
+                        .map_err(fail)?
+                    }
+                };
+                inputs.push(input);
+            }
+            let distributed = map.mode == ProcessorMode::Distributed;
+            let mut run_cursor = started;
+            if distributed {
+                let arn = self.map_run_arn(map);
+                run_cursor = self.emit(started, "MapRunStarted", || {
+                    Some(("mapRunStartedEventDetails", json!({"mapRunArn": arn})))
+                });
+            }
+            let blocks = inputs
+                .into_iter()
+                .map(|i| (&map.processor, i, None))
+                .collect();
+            let shared = Rc::new(std::mem::take(vars));
+            // Distributed iterations are child executions: their events stay out of this history.
+            let saved = distributed.then(|| (self.events.borrow().len(), self.next_id.get()));
+            let outcome = self
+                .fan_out_map(
+                    blocks,
+                    run_cursor,
+                    plan.max_concurrency,
+                    &shared,
+                    (!distributed).then_some(state.name.as_str()),
+                    tol_count,
+                    tol_pct,
+                )
+                .await;
+            if let Some((len, next)) = saved {
+                self.events.borrow_mut().truncate(len);
+                self.next_id.set(next);
+            }
+            *vars = Rc::try_unwrap(shared).unwrap_or_default();
+            match outcome {
+                Ok(results) => {
+                    let mut last = self.last_id();
+                    if distributed {
+                        last = self.emit(last, "MapRunSucceeded", || None);
+                    }
+                    self.emit(last, "MapStateSucceeded", || None);
+                    thread.last.set(last);
+                    return self
+                        .finish_result(
+                            state,
+                            map.result_selector.as_ref(),
+                            &map.result_path,
+                            raw,
+                            Value::Array(results),
+                            context,
+                            vars,
+                        )
+                        .map_err(|e| self.runtime_failure(state, entered, e));
+                }
+                Err((f, last)) => {
+                    let last = if distributed {
+                        self.emit(self.last_id(), "MapRunFailed", || None)
+                    } else {
+                        last
+                    };
+                    let id = self.emit(last, "MapStateFailed", || None);
+                    thread.last.set(id);
+                    if self.should_retry(&map.retry, &mut attempts, &f).await {
+                        thread.last.set(last);
+                        continue;
+                    }
+                    return self.catch_or_fail(&map.catch, f, raw, context, vars);
+                }
+            }
+        }
+    }
+
+    /// Map fan-out with tolerated failures: failed items count against the tolerance instead
+    /// of failing the Map at once.
+    #[allow(clippy::too_many_arguments)]
+    async fn fan_out_map<'a>(
+        &'a self,
+        blocks: Vec<(&'a States, Value, Option<MapItem<'a>>)>,
+        parent_event: u64,
+        limit: usize,
+        shared: &'a Rc<Vars>,
+        map_name: Option<&'a str>,
+        tol_count: Option<u64>,
+        tol_pct: Option<f64>,
+    ) -> Result<Vec<Value>, (Failure, u64)> {
+        if tol_count.is_none() && tol_pct.is_none() {
+            return self
+                .fan_out(blocks, parent_event, limit, shared, map_name)
+                .await;
+        }
+        let total = blocks.len();
+        let mut results = Vec::with_capacity(total);
+        let mut failed = 0usize;
+        let mut cursor = parent_event;
+        for b in blocks {
+            match self.fan_out(vec![b], cursor, 1, shared, map_name).await {
+                Ok(mut r) => {
+                    cursor = self.last_id();
+                    results.append(&mut r);
+                }
+                Err((f, last)) => {
+                    failed += 1;
+                    cursor = last;
+                    if step::map_exceeds_tolerance(failed, total, tol_count, tol_pct) {
+                        let _ = f;
+                        return Err((
+                            Failure {
+                                error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
+                                cause: Some(
+                                    "The specified tolerated failure threshold was exceeded".into(),
+                                ),
+                            },
+                            last,
+                        ));
+                    }
+                    results.push(f.error_output());
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    fn map_run_arn(&self, map: &MapState) -> String {
+        let prefix = self
+            .opts
+            .state_machine_arn
+            .replacen(":stateMachine:", ":mapRun:", 1);
+        let label = map.label.clone().unwrap_or_else(|| self.uuid());
+        format!("{prefix}/{label}:{}", self.uuid())
+    }
+
+    fn uuid(&self) -> String {
+        let mut bytes = [0u8; 16];
+        self.rng.borrow_mut().fill(&mut bytes);
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+}
+
+/// How a state ends.
+enum Flow {
+    /// Take the state's own transition (Next or End).
+    Continue {
+        output: Value,
+        assigned: Option<Map<String, Value>>,
+    },
+    /// Go to a given state (a Choice's pick, a Catcher's Next).
+    Goto {
+        next: StateId,
+        output: Value,
+        assigned: Option<Map<String, Value>>,
+    },
+    Fail(Failure),
+}

@@ -1,0 +1,130 @@
+//! What a Task state calls, seen from the engine: a [`TaskHandler`] answers a [`TaskRequest`].
+//!
+//! The local runner ships one handler, [`CannedTasks`], which answers from a file of recorded
+//! responses per state (the CLI's `--tasks FILE`). Real integrations come with the server.
+
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use stepwise_asl::error::StateError;
+
+/// One task invocation.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    pub state_name: String,
+    pub resource: String,
+    pub parameters: Value,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+}
+
+/// Performs Task states' work.
+pub trait TaskHandler {
+    fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>>;
+}
+
+/// Answers every task with an error naming the missing configuration.
+pub struct NoTasks;
+
+impl TaskHandler for NoTasks {
+    fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>> {
+        Box::pin(async move {
+            Err(StateError::new(
+                "States.TaskFailed",
+                format!(
+                    "No handler is configured for resource '{}' (state '{}'): pass canned responses with --tasks FILE",
+                    req.resource, req.state_name
+                ),
+            ))
+        })
+    }
+}
+
+/// A canned response: the task's result, or the error it throws.
+#[derive(Debug, Clone)]
+pub enum CannedResponse {
+    Return(Value),
+    Throw { error: String, cause: String },
+}
+
+/// Responses per state name (or per resource ARN), used in order; the last one repeats.
+///
+/// File format (JSON): `{"StateName": [{"Return": {...}}, {"Throw": {"Error": "E", "Cause": "C"}}], ...}`;
+/// a single object instead of a list is one response for every call.
+#[derive(Debug, Default)]
+pub struct CannedTasks {
+    responses: HashMap<String, Vec<CannedResponse>>,
+    calls: RefCell<HashMap<String, usize>>,
+}
+
+impl CannedTasks {
+    pub fn from_json(v: &Value) -> Result<CannedTasks, String> {
+        let obj = v
+            .as_object()
+            .ok_or("canned responses must be a JSON object keyed by state name")?;
+        let mut responses = HashMap::new();
+        for (key, list) in obj {
+            let items: Vec<&Value> = match list {
+                Value::Array(a) => a.iter().collect(),
+                other => vec![other],
+            };
+            let mut parsed = Vec::new();
+            for item in items {
+                if let Some(r) = item.get("Return") {
+                    parsed.push(CannedResponse::Return(r.clone()));
+                } else if let Some(t) = item.get("Throw") {
+                    let s = |k: &str| {
+                        t.get(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    parsed.push(CannedResponse::Throw {
+                        error: s("Error"),
+                        cause: s("Cause"),
+                    });
+                } else {
+                    return Err(format!(
+                        "response for '{key}' needs a \"Return\" or \"Throw\" member"
+                    ));
+                }
+            }
+            if parsed.is_empty() {
+                return Err(format!("no responses given for '{key}'"));
+            }
+            responses.insert(key.clone(), parsed);
+        }
+        Ok(CannedTasks {
+            responses,
+            calls: RefCell::default(),
+        })
+    }
+}
+
+impl TaskHandler for CannedTasks {
+    fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>> {
+        let key = if self.responses.contains_key(&req.state_name) {
+            Some(req.state_name.clone())
+        } else if self.responses.contains_key(&req.resource) {
+            Some(req.resource.clone())
+        } else {
+            None
+        };
+        let answer = key.and_then(|k| {
+            let list = self.responses.get(&k)?;
+            let mut calls = self.calls.borrow_mut();
+            let n = calls.entry(k).or_insert(0);
+            let r = list.get(*n).or_else(|| list.last()).cloned();
+            *n += 1;
+            r
+        });
+        Box::pin(async move {
+            match answer {
+                Some(CannedResponse::Return(v)) => Ok(v),
+                Some(CannedResponse::Throw { error, cause }) => Err(StateError::new(error, cause)),
+                None => NoTasks.invoke(req).await,
+            }
+        })
+    }
+}
