@@ -1,1 +1,0 @@
-//! Choice rules (placeholder module; being written).
