@@ -133,10 +133,8 @@ pub fn parse_choices(
     let mut branches = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let loc = format!("{location}/{i}");
-        if let Some((rule, next, assign)) = rule_at(item, &loc, true, &mut out) {
-            if let Some(next) = next {
-                branches.push(ChoiceBranch { rule, next, assign });
-            }
+        if let Some((rule, Some(next), assign)) = rule_at(item, &loc, true, &mut out) {
+            branches.push(ChoiceBranch { rule, next, assign });
         }
     }
     if out.is_empty() {
