@@ -1,1 +1,0 @@
-//! Intrinsic functions (placeholder module; being written).
