@@ -12,4 +12,5 @@ pub mod diagnostic;
 pub mod error;
 pub mod intrinsics;
 pub mod jsonpath;
+pub mod locate;
 pub mod validate;

@@ -1,1 +1,0 @@
-//! Definition validation (placeholder module; being written).
