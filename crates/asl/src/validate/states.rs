@@ -1,7 +1,7 @@
 //! Per-state schema rules: allowed fields per type and query language, field types and
 //! ranges, paths and payload templates, Retry/Catch, and the nested containers.
 
-use super::{as_integer, child, Container, Cx, Lang, INVALID_STATE_NAME};
+use super::{child, Container, Cx, Lang, INVALID_STATE_NAME};
 use crate::jsonpath::{Path, Root};
 use serde_json::{Map, Value};
 
@@ -642,7 +642,6 @@ fn map(cx: &mut Cx, st: &St) {
     } else if has_proc && has_iter {
         st.exclusive(cx, &["ItemProcessor", "Iterator"]);
     }
-    let mut distributed = false;
     for (f, kind) in [
         ("ItemProcessor", Container::ItemProcessor),
         ("Iterator", Container::Iterator),
@@ -654,7 +653,7 @@ fn map(cx: &mut Cx, st: &St) {
             continue;
         };
         if let Some(pc) = p.get("ProcessorConfig") {
-            distributed |= processor_config(cx, pc, &child(&pptr, "ProcessorConfig"));
+            processor_config(cx, pc, &child(&pptr, "ProcessorConfig"));
         }
         cx.machine(p, &pptr, kind);
     }
@@ -688,7 +687,6 @@ fn map(cx: &mut Cx, st: &St) {
     if let Some(v) = st.s.get("Label") {
         label(cx, v, &st.at("Label"));
     }
-    let _ = distributed;
     if let Some(v) = st.s.get("ItemReader") {
         item_reader(cx, v, &st.at("ItemReader"), st.lang);
     }
@@ -702,11 +700,11 @@ fn map(cx: &mut Cx, st: &St) {
     }
 }
 
-/// Checks ProcessorConfig; true when the Map runs in DISTRIBUTED mode.
-fn processor_config(cx: &mut Cx, v: &Value, at: &str) -> bool {
+/// Checks ProcessorConfig: Mode INLINE|DISTRIBUTED, ExecutionType STANDARD|EXPRESS.
+fn processor_config(cx: &mut Cx, v: &Value, at: &str) {
     let Some(pc) = v.as_object() else {
         cx.type_error(v, "Object", at);
-        return false;
+        return;
     };
     for k in pc.keys() {
         if k != "Mode" && k != "ExecutionType" {
@@ -729,7 +727,6 @@ fn processor_config(cx: &mut Cx, v: &Value, at: &str) -> bool {
             );
         }
     }
-    pc.get("Mode").and_then(Value::as_str) == Some("DISTRIBUTED")
 }
 
 /// Map Label: non-empty, at most 40 characters, none of the characters AWS reserves
