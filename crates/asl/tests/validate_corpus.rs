@@ -131,6 +131,49 @@ fn every_definition_aws_ran_is_valid() {
     );
 }
 
+#[test]
+fn every_state_teststate_accepted_passes_the_schema() {
+    let Some(dir) = corpus_dir() else { return };
+    let full_jsonpath = stepwise_asl::jsonpath::Path::parse("$.a[*]").is_ok();
+    let mut bad = Vec::new();
+    let all = cases(&dir, &["test_state"]);
+    for case in &all {
+        // TestState takes a lone state (or a whole machine with stateName).
+        let def = &case["definition"];
+        let machine = if def.get("States").is_some() {
+            def.clone()
+        } else {
+            json!({"StartAt": "StateName", "States": {"StateName": def}})
+        };
+        let diags: Vec<_> = validate_value(&machine, &opts_for(case))
+            .into_iter()
+            // A lone state's Next points outside the wrapper machine: graph rules don't apply.
+            .filter(|d| d.code == "SCHEMA_VALIDATION_FAILED")
+            .filter(|d| full_jsonpath || !d.message.contains("must be a valid JSONPath"))
+            .collect();
+        if !diags.is_empty() {
+            bad.push(format!(
+                "{}: {}",
+                case["id"].as_str().unwrap_or("?"),
+                diags
+                    .iter()
+                    .map(Diagnostic::aws_text)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
+        }
+    }
+    println!(
+        "TestState definitions checked: {}, wrongly rejected: {}",
+        all.len(),
+        bad.len()
+    );
+    for b in &bad {
+        println!("  {b}");
+    }
+    assert!(bad.is_empty());
+}
+
 /// `Invalid State Machine Definition: '<CODE>: <message> at <loc>, …'` → the quoted part.
 fn quoted(message: &str) -> Option<&str> {
     message
