@@ -82,13 +82,8 @@ impl Variables for serde_json::Map<String, Value> {
 impl Path {
     /// Compiles a path. Accepts `$`, `$$` and `$name` roots.
     pub fn parse(src: &str) -> Result<Path, PathSyntaxError> {
-        let err = |m: &str| PathSyntaxError {
-            path: src.to_string(),
-            message: m.to_string(),
-        };
-        let rest = src
-            .strip_prefix('$')
-            .ok_or_else(|| err("must start with '$'"))?;
+        let err = |m: &str| PathSyntaxError { path: src.to_string(), message: m.to_string() };
+        let rest = src.strip_prefix('$').ok_or_else(|| err("must start with '$'"))?;
         let (root, mut rest) = if let Some(r) = rest.strip_prefix('$') {
             (Root::Context, r)
         } else {
@@ -111,7 +106,9 @@ impl Path {
             } else if let Some(r) = rest.strip_prefix('[') {
                 let close = r.find(']').ok_or_else(|| err("unclosed '['"))?;
                 let inner = r[..close].trim();
-                if let Some(name) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                if let Some(name) =
+                    inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\''))
+                {
                     segments.push(Segment::Field(name.to_string()));
                 } else {
                     let i: i64 = inner.parse().map_err(|_| err("unsupported bracket"))?;
@@ -122,11 +119,7 @@ impl Path {
                 return Err(err("unexpected character"));
             }
         }
-        Ok(Path {
-            src: src.to_string(),
-            root,
-            segments,
-        })
+        Ok(Path { src: src.to_string(), root, segments })
     }
 
     /// The text the path was compiled from.
@@ -199,9 +192,7 @@ impl Path {
                         &mut items[*i as usize]
                     }
                     _ => {
-                        return Err(SetError {
-                            message: format!("cannot set index {i}"),
-                        });
+                        return Err(SetError { message: format!("cannot set index {i}") });
                     }
                 },
             };
