@@ -9,7 +9,7 @@ use crate::history::HistoryEvent;
 use crate::tasks::{NoTasks, TaskHandler, TaskRequest};
 use crate::vars::Vars;
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::future::LocalBoxFuture;
+use futures::future::{FutureExt, LocalBoxFuture};
 use futures::stream::{FuturesOrdered, StreamExt};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -1107,9 +1107,17 @@ impl<'m> Exec<'m> {
                     r.map_err(|f| (f, th.last.get()))
                 }
             };
-            for _ in 0..limit {
-                if let Some(b) = pending.next() {
-                    running.push_back(start_one(b));
+            // Start items one at a time and collect whatever finishes at once, so only the
+            // items really waiting (on a timer or a task) stay alive: memory follows active
+            // work, not the item count.
+            while running.len() < limit {
+                let Some(b) = pending.next() else { break };
+                running.push_back(start_one(b));
+                while let Some(Some(r)) = running.next().now_or_never() {
+                    results.push(r?);
+                    if running.len() + 1 >= limit {
+                        break;
+                    }
                 }
             }
             while let Some(r) = running.next().await {
