@@ -42,7 +42,11 @@ pub(crate) fn eval_segments<'a>(
 }
 
 pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
-    let idx = if i < 0 { (len as i64).checked_add(i)? } else { i };
+    let idx = if i < 0 {
+        (len as i64).checked_add(i)?
+    } else {
+        i
+    };
     usize::try_from(idx).ok().filter(|&u| u < len)
 }
 
@@ -67,7 +71,10 @@ fn select_child<'a>(sel: &Selector, v: &'a Value, root: &'a Value, out: &mut Vec
         }
         Selector::Indexes(is) => {
             if let Some(a) = v.as_array() {
-                out.extend(is.iter().filter_map(|i| resolve_index(*i, a.len()).map(|u| &a[u])));
+                out.extend(
+                    is.iter()
+                        .filter_map(|i| resolve_index(*i, a.len()).map(|u| &a[u])),
+                );
             }
         }
         Selector::Wildcard => match v {
@@ -144,19 +151,28 @@ pub(crate) fn slice_indices(s: &Slice, len: usize) -> Vec<usize> {
 /// Applies a Jayway path function to what the path before it selected (the single value of a
 /// definite path, or the array of matches of an indefinite one).
 pub(crate) fn apply_function(f: &Function, input: &Value) -> Result<Value, String> {
-    let items = || input.as_array().ok_or_else(|| format!("{} needs an array", f.text()));
+    let items = || {
+        input
+            .as_array()
+            .ok_or_else(|| format!("{} needs an array", f.text()))
+    };
     match f {
         Function::Length | Function::Size => match input {
             Value::Array(a) => Ok(Value::from(a.len())),
             Value::Object(m) => Ok(Value::from(m.len())),
             Value::String(s) => Ok(Value::from(s.encode_utf16().count())),
-            _ => Err(format!("{} can only be applied to an array, object or string", f.text())),
+            _ => Err(format!(
+                "{} can only be applied to an array, object or string",
+                f.text()
+            )),
         },
         Function::Min | Function::Max | Function::Avg | Function::Sum | Function::Stddev => {
             let nums: Vec<f64> = items()?.iter().filter_map(Value::as_f64).collect();
             if nums.is_empty() {
-                return Err("Aggregation function attempted to calculate value using empty array"
-                    .to_string());
+                return Err(
+                    "Aggregation function attempted to calculate value using empty array"
+                        .to_string(),
+                );
             }
             let n = nums.len() as f64;
             let sum: f64 = nums.iter().sum();

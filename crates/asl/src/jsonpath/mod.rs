@@ -168,10 +168,12 @@ impl Path {
     /// Compiles a path. Accepts `$`, `$$` and `$name` roots. Surrounding whitespace is
     /// ignored, as Jayway trims the path text.
     pub fn parse(src: &str) -> Result<Path, PathSyntaxError> {
-        let parsed = Parser::new(src.trim()).parse_top().map_err(|message| PathSyntaxError {
-            path: src.to_string(),
-            message,
-        })?;
+        let parsed = Parser::new(src.trim())
+            .parse_top()
+            .map_err(|message| PathSyntaxError {
+                path: src.to_string(),
+                message,
+            })?;
         let definite = eval::is_definite_segments(&parsed.segments);
         let simple = parsed
             .segments
@@ -260,7 +262,10 @@ impl Path {
     /// A definite path without functions borrows from `doc` and does not allocate.
     pub fn select<'a>(&self, doc: &'a Value) -> Option<Cow<'a, Value>> {
         if self.simple && self.function.is_none() {
-            return self.walk_simple(doc, self.segments.len(), true).ok().map(Cow::Borrowed);
+            return self
+                .walk_simple(doc, self.segments.len(), true)
+                .ok()
+                .map(Cow::Borrowed);
         }
         self.try_select(doc).ok()
     }
@@ -270,9 +275,12 @@ impl Path {
         let base = self.select_base(doc)?;
         match &self.function {
             None => Ok(base),
-            Some(f) => eval::apply_function(f, &base).map(Cow::Owned).map_err(|message| {
-                SelectError { kind: SelectErrorKind::Function, message }
-            }),
+            Some(f) => eval::apply_function(f, &base)
+                .map(Cow::Owned)
+                .map_err(|message| SelectError {
+                    kind: SelectErrorKind::Function,
+                    message,
+                }),
         }
     }
 
@@ -303,7 +311,10 @@ impl Path {
         if self.simple {
             return self.walk_simple(doc, n, true).map(Cow::Borrowed);
         }
-        let merge = matches!(self.segments.last(), Some(Segment::Child(Selector::Names(_))));
+        let merge = matches!(
+            self.segments.last(),
+            Some(Segment::Child(Selector::Names(_)))
+        );
         if self.definite {
             // Only a leaf name union makes a definite path non-simple: merge it.
             let parent = self.walk_simple(doc, n - 1, false)?;
@@ -315,7 +326,10 @@ impl Path {
         let mut out = Vec::new();
         if merge {
             eval::eval_segments(&self.segments[..n - 1], doc, doc, &mut out);
-            let merged = out.into_iter().filter_map(|v| self.merge_names(v)).collect();
+            let merged = out
+                .into_iter()
+                .filter_map(|v| self.merge_names(v))
+                .collect();
             return Ok(Cow::Owned(Value::Array(merged)));
         }
         eval::eval_segments(&self.segments, doc, doc, &mut out);
@@ -341,7 +355,12 @@ impl Path {
     /// Walks the first `n` segments, which must all be `.name` / `[index]`. `leaf` says the
     /// `n`th segment ends the path (a missing leaf is "No results", a missing intermediate
     /// "Missing property", as Jayway words them).
-    fn walk_simple<'a>(&self, doc: &'a Value, n: usize, leaf: bool) -> Result<&'a Value, SelectError> {
+    fn walk_simple<'a>(
+        &self,
+        doc: &'a Value,
+        n: usize,
+        leaf: bool,
+    ) -> Result<&'a Value, SelectError> {
         let mut cur = doc;
         for (i, seg) in self.segments[..n].iter().enumerate() {
             let last = leaf && i + 1 == n;
@@ -392,7 +411,10 @@ impl Path {
     fn no_results(&self) -> SelectError {
         SelectError {
             kind: SelectErrorKind::NoResults,
-            message: format!("No results for path: {}", self.normalized_prefix(self.segments.len(), false)),
+            message: format!(
+                "No results for path: {}",
+                self.normalized_prefix(self.segments.len(), false)
+            ),
         }
     }
 
@@ -429,6 +451,8 @@ impl Path {
                 message: format!("'{}' must start with '$.' to be written to", self.src),
             });
         }
+        // Check first, so a failing write leaves `doc` untouched.
+        self.check_set(doc)?;
         let mut cur = doc;
         for (i, seg) in self.segments.iter().enumerate() {
             cur = match seg {
@@ -478,6 +502,54 @@ impl Path {
             };
         }
         *cur = value;
+        Ok(())
+    }
+}
+
+impl Path {
+    /// Dry run of [`Path::set`]: finds the error it would hit without mutating. Once a step
+    /// creates a new object, everything after it is created too, so only index steps can fail.
+    fn check_set(&self, doc: &Value) -> Result<(), SetError> {
+        let mut cur = Some(doc);
+        for (i, seg) in self.segments.iter().enumerate() {
+            let here = self.normalized_prefix(i, false);
+            cur = match (seg, cur) {
+                (Segment::Child(Selector::Name(_)), None | Some(Value::Null)) => None,
+                (Segment::Child(Selector::Name(name)), Some(Value::Object(m))) => m.get(name),
+                (Segment::Child(Selector::Name(name)), Some(other)) => {
+                    return Err(SetError {
+                        message: format!(
+                            "Unable to set property ['{name}'] at path {here}: it is {}, not an object",
+                            json_type(other)
+                        ),
+                    })
+                }
+                (Segment::Child(Selector::Index(k)), Some(Value::Array(a))) => {
+                    match eval::resolve_index(*k, a.len()) {
+                        Some(u) => Some(&a[u]),
+                        None => {
+                            return Err(SetError {
+                                message: format!(
+                                    "Unable to set index [{k}] at path {here}: out of bounds for an array of length {}",
+                                    a.len()
+                                ),
+                            })
+                        }
+                    }
+                }
+                (Segment::Child(Selector::Index(k)), other) => {
+                    return Err(SetError {
+                        message: format!(
+                            "Unable to set index [{k}] at path {here}: it is {}, not an array",
+                            other.map_or("missing", json_type)
+                        ),
+                    })
+                }
+                _ => {
+                    return Err(SetError { message: format!("'{}' is not a reference path", self.src) })
+                }
+            };
+        }
         Ok(())
     }
 }

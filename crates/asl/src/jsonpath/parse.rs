@@ -70,7 +70,11 @@ type PResult<T> = Result<T, String>;
 
 impl<'s> Parser<'s> {
     pub fn new(s: &'s str) -> Self {
-        Parser { s, pos: 0, depth: 0 }
+        Parser {
+            s,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -150,9 +154,16 @@ impl<'s> Parser<'s> {
         };
         let (segments, function) = self.parse_segments(Mode::TopLevel)?;
         if !self.at_end() {
-            return self.err(format!("unexpected character '{}'", self.peek().unwrap_or(' ')));
+            return self.err(format!(
+                "unexpected character '{}'",
+                self.peek().unwrap_or(' ')
+            ));
         }
-        Ok(Parsed { root, segments, function })
+        Ok(Parsed {
+            root,
+            segments,
+            function,
+        })
     }
 
     /// Parses segments until a character that cannot continue a path.
@@ -562,8 +573,11 @@ impl<'s> Parser<'s> {
             Some('[') | Some('{') => Ok(Operand::Literal(self.json_literal()?)),
             Some(c) if c == '-' || c.is_ascii_digit() => Ok(Operand::Literal(self.number()?)),
             _ => {
-                for (w, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)]
-                {
+                for (w, v) in [
+                    ("true", Value::Bool(true)),
+                    ("false", Value::Bool(false)),
+                    ("null", Value::Null),
+                ] {
                     if let Some(after) = self.rest().strip_prefix(w) {
                         if !after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
                             self.pos += w.len();
@@ -659,8 +673,11 @@ impl<'s> Parser<'s> {
             Some(c) if c == '-' || c.is_ascii_digit() => self.number()?,
             _ => {
                 let mut found = None;
-                for (w, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)]
-                {
+                for (w, v) in [
+                    ("true", Value::Bool(true)),
+                    ("false", Value::Bool(false)),
+                    ("null", Value::Null),
+                ] {
                     if self.eat_str(w) {
                         found = Some(v);
                         break;
@@ -683,7 +700,8 @@ fn parse_int(s: &str) -> PResult<i64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("invalid array index '{t}'"));
     }
-    t.parse::<i64>().map_err(|_| format!("array index out of range '{t}'"))
+    t.parse::<i64>()
+        .map_err(|_| format!("array index out of range '{t}'"))
 }
 
 fn parse_slice(s: &str) -> PResult<Slice> {
