@@ -12,10 +12,7 @@ pub struct StateError {
 
 impl StateError {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        StateError {
-            error: error.into(),
-            cause: cause.into(),
-        }
+        StateError { error: error.into(), cause: cause.into() }
     }
     pub fn runtime(cause: impl Into<String>) -> Self {
         Self::new(names::RUNTIME, cause)
