@@ -119,10 +119,11 @@ fn operand_value<'a>(o: &'a Operand, item: &'a Value, root: &'a Value) -> Option
 
 fn compare(l: Option<&Value>, op: CmpOp, r: Option<&Value>) -> bool {
     match op {
-        CmpOp::Eq => matches!((l, r), (Some(a), Some(b)) if loose_eq(a, b)),
-        CmpOp::Ne => !matches!((l, r), (Some(a), Some(b)) if loose_eq(a, b)),
-        CmpOp::StrictEq => matches!((l, r), (Some(a), Some(b)) if strict_eq(a, b)),
-        CmpOp::StrictNe => !matches!((l, r), (Some(a), Some(b)) if strict_eq(a, b)),
+        // A missing operand ("undefined") equals only another missing one.
+        CmpOp::Eq => opt_eq(l, r, loose_eq),
+        CmpOp::Ne => !opt_eq(l, r, loose_eq),
+        CmpOp::StrictEq => opt_eq(l, r, strict_eq),
+        CmpOp::StrictNe => !opt_eq(l, r, strict_eq),
         CmpOp::Lt => ordering(l, r) == Some(Ordering::Less),
         CmpOp::Le => matches!(ordering(l, r), Some(Ordering::Less | Ordering::Equal)),
         CmpOp::Gt => ordering(l, r) == Some(Ordering::Greater),
@@ -184,6 +185,14 @@ fn compare(l: Option<&Value>, op: CmpOp, r: Option<&Value>) -> bool {
             matches!(r, Some(Value::Bool(b)) if *b == empty)
         }
         CmpOp::ExistsOp => matches!(r, Some(Value::Bool(b)) if *b == l.is_some()),
+    }
+}
+
+fn opt_eq(l: Option<&Value>, r: Option<&Value>, eq: fn(&Value, &Value) -> bool) -> bool {
+    match (l, r) {
+        (Some(a), Some(b)) => eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
