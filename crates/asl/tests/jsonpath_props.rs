@@ -83,7 +83,8 @@ fn arb_common_path() -> impl Strategy<Value = String> {
 
 /// What RFC 9535 selects, as a list.
 fn rfc(path: &str, doc: &Value) -> Vec<Value> {
-    let jp = JsonPath::parse(path).unwrap_or_else(|e| panic!("serde_json_path rejects {path}: {e}"));
+    let jp =
+        JsonPath::parse(path).unwrap_or_else(|e| panic!("serde_json_path rejects {path}: {e}"));
     jp.query(doc).all().into_iter().cloned().collect()
 }
 
@@ -92,7 +93,10 @@ fn ours(path: &str, doc: &Value) -> Vec<Value> {
     let p = Path::parse(path).unwrap_or_else(|e| panic!("we reject {path}: {e}"));
     match p.select(doc) {
         None => {
-            assert!(p.is_definite(), "{path}: an indefinite path never gives None");
+            assert!(
+                p.is_definite(),
+                "{path}: an indefinite path never gives None"
+            );
             vec![]
         }
         Some(v) if p.is_definite() => vec![v.into_owned()],
@@ -188,7 +192,10 @@ fn arb_item_value() -> impl Strategy<Value = Value> {
 
 fn arb_item() -> impl Strategy<Value = Value> {
     proptest::collection::vec(
-        (proptest::sample::select(&["k", "n", "s"][..]).prop_map(str::to_string), arb_item_value()),
+        (
+            proptest::sample::select(&["k", "n", "s"][..]).prop_map(str::to_string),
+            arb_item_value(),
+        ),
         0..4,
     )
     .prop_map(|kv| Value::Object(kv.into_iter().collect()))

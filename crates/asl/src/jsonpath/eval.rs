@@ -92,11 +92,7 @@ fn select_child<'a>(sel: &Selector, v: &'a Value, root: &'a Value, out: &mut Vec
         Selector::Filter(e) => match v {
             Value::Array(a) => out.extend(a.iter().filter(|x| e.test(x, root))),
             // Jayway tests an object itself, not its members.
-            Value::Object(_) => {
-                if e.test(v, root) {
-                    out.push(v);
-                }
-            }
+            Value::Object(_) if e.test(v, root) => out.push(v),
             _ => {}
         },
     }

@@ -309,7 +309,10 @@ impl Path {
     fn select_base<'a>(&self, doc: &'a Value) -> Result<Cow<'a, Value>, SelectError> {
         let n = self.segments.len();
         if self.simple {
-            return self.walk_simple(doc, n, true).map(Cow::Borrowed);
+            return self
+                .walk_simple(doc, n, true)
+                .map(Cow::Borrowed)
+                .map_err(|m| self.miss_error(m));
         }
         let merge = matches!(
             self.segments.last(),
@@ -317,7 +320,9 @@ impl Path {
         );
         if self.definite {
             // Only a leaf name union makes a definite path non-simple: merge it.
-            let parent = self.walk_simple(doc, n - 1, false)?;
+            let parent = self
+                .walk_simple(doc, n - 1, false)
+                .map_err(|m| self.miss_error(m))?;
             return match parent {
                 Value::Object(_) => Ok(Cow::Owned(self.merge_names(parent).unwrap_or_default())),
                 other => Err(self.not_an_object(n - 1, other)),
@@ -354,67 +359,74 @@ impl Path {
 
     /// Walks the first `n` segments, which must all be `.name` / `[index]`. `leaf` says the
     /// `n`th segment ends the path (a missing leaf is "No results", a missing intermediate
-    /// "Missing property", as Jayway words them).
-    fn walk_simple<'a>(
-        &self,
-        doc: &'a Value,
-        n: usize,
-        leaf: bool,
-    ) -> Result<&'a Value, SelectError> {
+    /// "Missing property", as Jayway words them). Never allocates: a miss is described only
+    /// when a caller turns it into a [`SelectError`].
+    fn walk_simple<'a>(&self, doc: &'a Value, n: usize, leaf: bool) -> Result<&'a Value, Miss<'a>> {
         let mut cur = doc;
         for (i, seg) in self.segments[..n].iter().enumerate() {
             let last = leaf && i + 1 == n;
-            cur = match seg {
-                Segment::Child(Selector::Name(name)) => match cur {
-                    Value::Object(m) => match m.get(name) {
-                        Some(v) => v,
-                        None if last => return Err(self.no_results()),
-                        None => {
-                            return Err(SelectError {
-                                kind: SelectErrorKind::MissingProperty,
-                                message: format!(
-                                    "Missing property in path {}",
-                                    self.normalized_prefix(i + 1, false)
-                                ),
-                            })
-                        }
-                    },
-                    other => return Err(self.not_an_object(i, other)),
+            let miss = |kind| Miss {
+                kind,
+                at: i,
+                found: cur,
+            };
+            cur = match (seg, cur) {
+                (Segment::Child(Selector::Name(name)), Value::Object(m)) => match m.get(name) {
+                    Some(v) => v,
+                    None if last => return Err(miss(SelectErrorKind::NoResults)),
+                    None => return Err(miss(SelectErrorKind::MissingProperty)),
                 },
-                Segment::Child(Selector::Index(k)) => match cur {
-                    Value::Array(a) => match eval::resolve_index(*k, a.len()) {
+                (Segment::Child(Selector::Name(_)), _) => {
+                    return Err(miss(SelectErrorKind::NotAnObject))
+                }
+                (Segment::Child(Selector::Index(k)), Value::Array(a)) => {
+                    match eval::resolve_index(*k, a.len()) {
                         Some(u) => &a[u],
-                        None => return Err(self.no_results()),
-                    },
-                    Value::Null => {
-                        return Err(SelectError {
-                            kind: SelectErrorKind::NullValue,
-                            message: format!("The path {} is null", self.normalized_prefix(i, false)),
-                        })
+                        None => return Err(miss(SelectErrorKind::NoResults)),
                     }
-                    other => {
-                        return Err(SelectError {
-                            kind: SelectErrorKind::NotAnArray,
-                            message: format!(
-                                "Filter: [{k}] can only be applied to arrays. Current context is: {other}"
-                            ),
-                        })
-                    }
-                },
+                }
+                (Segment::Child(Selector::Index(_)), Value::Null) => {
+                    return Err(miss(SelectErrorKind::NullValue))
+                }
+                (Segment::Child(Selector::Index(_)), _) => {
+                    return Err(miss(SelectErrorKind::NotAnArray))
+                }
                 // Callers only walk simple prefixes.
-                _ => return Err(self.no_results()),
+                _ => return Err(miss(SelectErrorKind::NoResults)),
             };
         }
         Ok(cur)
     }
 
-    fn no_results(&self) -> SelectError {
-        SelectError {
-            kind: SelectErrorKind::NoResults,
-            message: format!(
+    /// Words a [`Miss`] the way Jayway (and so AWS) does.
+    fn miss_error(&self, m: Miss<'_>) -> SelectError {
+        let message = match m.kind {
+            SelectErrorKind::NoResults => format!(
                 "No results for path: {}",
                 self.normalized_prefix(self.segments.len(), false)
             ),
+            SelectErrorKind::MissingProperty => format!(
+                "Missing property in path {}",
+                self.normalized_prefix(m.at + 1, false)
+            ),
+            SelectErrorKind::NotAnObject => return self.not_an_object(m.at, m.found),
+            SelectErrorKind::NullValue => {
+                format!("The path {} is null", self.normalized_prefix(m.at, false))
+            }
+            _ => {
+                let mut sel = String::new();
+                if let Some(Segment::Child(s)) = self.segments.get(m.at) {
+                    write_selector(s, &mut sel);
+                }
+                format!(
+                    "Filter: {sel} can only be applied to arrays. Current context is: {}",
+                    m.found
+                )
+            }
+        };
+        SelectError {
+            kind: m.kind,
+            message,
         }
     }
 
@@ -552,6 +564,15 @@ impl Path {
         }
         Ok(())
     }
+}
+
+/// Where and why a borrow-only walk stopped.
+struct Miss<'a> {
+    kind: SelectErrorKind,
+    /// Index of the segment that failed.
+    at: usize,
+    /// The value that segment was applied to.
+    found: &'a Value,
 }
 
 fn write_selector(sel: &Selector, out: &mut String) {

@@ -594,9 +594,8 @@ impl<'s> Parser<'s> {
         let start = self.pos;
         self.eat('-');
         while let Some(c) = self.peek() {
-            if c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+') {
-                self.bump();
-            } else if c == '-' && matches!(self.s[..self.pos].chars().last(), Some('e' | 'E')) {
+            let exp_sign = c == '-' && matches!(self.s[..self.pos].chars().last(), Some('e' | 'E'));
+            if c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+') || exp_sign {
                 self.bump();
             } else {
                 break;
