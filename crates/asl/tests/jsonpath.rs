@@ -752,3 +752,33 @@ fn set_errors() {
     let mut s = json!("top");
     assert!(p("$.a").set(&mut s, json!(1)).is_err());
 }
+
+// ---------- robustness ----------
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    for depth in [100usize, 10_000] {
+        let parens = format!("$[?({}@.a{})]", "(".repeat(depth), ")".repeat(depth));
+        let nots = format!("$[?({}@.a)]", "!".repeat(depth));
+        let filters = format!("$.a{}", "[?(@.b".repeat(depth));
+        let lits = format!("$[?(@.a in {})]", "[".repeat(depth));
+        for s in [parens, nots, filters, lits] {
+            let r = Path::parse(&s);
+            if depth > 64 {
+                assert!(r.is_err());
+            }
+        }
+    }
+    assert!(Path::parse("$[?(((@.a)))]").is_ok());
+    assert!(Path::parse("$[?(!!@.a)]").is_ok());
+}
+
+#[test]
+fn odd_but_valid_names() {
+    let d = json!({"": 1, "日本": {"語": 2}, "a'b": 3});
+    assert_eq!(sel("$['']", &d), Some(json!(1)));
+    assert_eq!(sel("$.日本.語", &d), Some(json!(2)));
+    assert_eq!(sel("$['日本']['語']", &d), Some(json!(2)));
+    assert_eq!(sel("$.a'b", &d), Some(json!(3)));
+    assert_eq!(p("$['日本']").normalized(), "$['日本']");
+}

@@ -3,6 +3,16 @@
 //! A [`Path`] is compiled once at validation time; evaluation never re-parses text.
 //! Roots: `$` (the state's input or whatever document the caller passes), `$$` (the context
 //! object) and `$name` (a workflow variable, JSONPath-mode access to `Assign`ed values).
+//!
+//! Semantics follow Jayway JsonPath, which AWS runs, where it differs from RFC 9535:
+//! - a *definite* path (only names/indexes, or a name union as last step) yields one value or
+//!   an error worded like Jayway's (`No results for path: $['x']`); an *indefinite* one yields
+//!   the array of its matches and never fails (`$.items[*]` on `{}` is `[]`, as recorded);
+//! - a leaf name union merges into one object: `$['a','b']` → `{"a":…,"b":…}`;
+//! - a filter applied to an object tests the object itself, not its members;
+//! - `==` compares numbers with numeric strings by value; `=~` must match the whole string;
+//! - trailing functions (`length()`, `sum()`, …) apply to the value, or to the match list of
+//!   an indefinite path; numeric aggregates are doubles (`sum()` of `[1,2]` is `3.0`).
 
 mod eval;
 mod filter;
