@@ -38,31 +38,10 @@ fn invalid_path(path: &Path, doc: &Value) -> StateError {
     let _ = doc;
     StateError::runtime(format!(
         "Invalid path '{path}' : No results for path: {}",
-        normalized_path(path)
+        path.normalized()
     ))
 }
 
-/// Jayway's bracketed form of a path (`$['a']['b']`), which AWS quotes in error causes.
-pub fn normalized_path(path: &Path) -> String {
-    let src = path.as_str();
-    let mut out = String::from("$");
-    for part in src
-        .trim_start_matches('$')
-        .split('.')
-        .filter(|p| !p.is_empty())
-    {
-        match part.find('[') {
-            Some(i) => {
-                if i > 0 {
-                    out.push_str(&format!("['{}']", &part[..i]));
-                }
-                out.push_str(&part[i..]);
-            }
-            None => out.push_str(&format!("['{part}']")),
-        }
-    }
-    out
-}
 
 /// `InputPath`: selects the effective input from the raw input.
 pub fn apply_input_path(state: &State, raw: &Value, scope: Scope) -> Result<Value, StateError> {
@@ -252,7 +231,7 @@ pub fn fail_error(
                 },
                 None => Err(StateError::runtime(format!(
                     "Invalid path '{p}' : No results for path: {}",
-                    normalized_path(p)
+                    p.normalized()
                 ))),
             },
         }
@@ -458,18 +437,6 @@ pub fn error_output(err: &StateError) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn normalized_paths() {
-        assert_eq!(
-            normalized_path(&Path::parse("$.a.b").unwrap()),
-            "$['a']['b']"
-        );
-        assert_eq!(
-            normalized_path(&Path::parse("$.a[0]").unwrap()),
-            "$['a'][0]"
-        );
-    }
 
     #[test]
     fn result_path_creates_nested_objects() {
