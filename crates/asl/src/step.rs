@@ -42,7 +42,6 @@ fn invalid_path(path: &Path, doc: &Value) -> StateError {
     ))
 }
 
-
 /// `InputPath`: selects the effective input from the raw input.
 pub fn apply_input_path(state: &State, raw: &Value, scope: Scope) -> Result<Value, StateError> {
     match &state.input_path {
@@ -230,10 +229,9 @@ pub fn fail_error(
                     ))),
                 },
                 None => Err(StateError::runtime(format!(
-                    "Invalid path '{p}' : No results for path: {}",
-                    p.normalized()
-                ))),
-            },
+                    "The JSONPath '{p}' specified for the field '{field}Path' could not be found in the input '{}'",
+                    to_text(input)
+                ))),            },
         }
     };
     Ok((text(&fail.error, "Error")?, text(&fail.cause, "Cause")?))

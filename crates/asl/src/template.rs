@@ -6,7 +6,7 @@
 
 use crate::error::StateError;
 use crate::intrinsics::{self, Call};
-use crate::jsonpath::{Path, PathEnv, Root};
+use crate::jsonpath::{Path, PathEnv};
 use serde_json::{Map, Value};
 
 #[derive(Debug)]
@@ -136,15 +136,8 @@ fn select_for_field(path: &Path, env: &PathEnv, field: &str) -> Result<Value, St
     match path.select_env(env) {
         Some(v) => Ok(v.into_owned()),
         None => {
-            let doc = match path.root() {
-                Root::Document => env.document,
-                Root::Context => env.context,
-                Root::Variable(_) => {
-                    return Err(StateError::runtime(format!(
-                        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input variables"
-                    )))
-                }
-            };
+            // AWS quotes the state's input whatever the path's root.
+            let doc = env.document;
             Err(StateError::runtime(format!(
                 "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
                 crate::json::to_text(doc)

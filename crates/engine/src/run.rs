@@ -782,9 +782,16 @@ impl<'m> Exec<'m> {
             Some(NumberSource::Literal(n)) => Some(*n),
             Some(NumberSource::Path(p)) => match p.select_env(&scope.env(doc)).as_deref() {
                 Some(Value::Number(n)) if n.is_u64() => n.as_u64(),
-                _ => {
+                None => {
                     return Err(StateError::runtime(format!(
-                        "Invalid path '{p}' : the value is not a positive integer"
+                        "Invalid path '{p}' : No results for path: {}",
+                        p.normalized()
+                    )))
+                }
+                Some(other) => {
+                    return Err(StateError::runtime(format!(
+                        "The value at path '{p}' is not a valid positive integer: {}",
+                        to_text(other)
                     )))
                 }
             },
