@@ -34,7 +34,8 @@ impl Diagnostic {
     /// `'CODE: message at /location'` — for the API's InvalidDefinition error.
     pub fn aws_text(&self) -> String {
         if self.location.is_empty() {
-            format!("{}: {}", self.code, self.message)
+            // AWS prints the missing location as `null`.
+            format!("{}: {} at null", self.code, self.message)
         } else {
             format!("{}: {} at {}", self.code, self.message, self.location)
         }

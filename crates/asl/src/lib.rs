@@ -13,10 +13,10 @@ pub mod error;
 pub mod intrinsics;
 pub mod json;
 pub mod jsonpath;
+pub mod locate;
 pub mod model;
+pub mod step;
 pub mod template;
 pub mod validate;
 
 pub use model::StateMachine;
-pub mod locate;
-pub mod step;

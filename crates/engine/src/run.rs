@@ -5,11 +5,11 @@
 //! instantly and runs are deterministic. Event ids and `previousEventId`s follow the rules AWS
 //! shows in GetExecutionHistory (see `Thread`).
 
-use crate::history::HistoryEvent;
+use crate::history::{Details, HistoryEvent};
 use crate::tasks::{NoTasks, TaskHandler, TaskRequest};
 use crate::vars::Vars;
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::future::LocalBoxFuture;
+use futures::future::{FutureExt, LocalBoxFuture};
 use futures::stream::{FuturesOrdered, StreamExt};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -234,14 +234,6 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn text_details(name: &str, key: &str, v: &Value) -> Value {
-    let mut m = Map::new();
-    m.insert("name".into(), Value::from(name));
-    m.insert(key.into(), Value::from(to_text(v)));
-    m.insert(format!("{key}Details"), json!({"truncated": false}));
-    Value::Object(m)
-}
-
 fn state_event(kind: &StateKind, entered: bool) -> &'static str {
     match (kind, entered) {
         (StateKind::Pass(_), true) => "PassStateEntered",
@@ -342,12 +334,7 @@ impl<'m> Exec<'m> {
 
     /// Records an event (when history is on) and returns its id. `details` is only built
     /// when recording, so history-off runs pay nothing for it.
-    fn emit(
-        &self,
-        prev: u64,
-        kind: &'static str,
-        details: impl FnOnce() -> Option<(&'static str, Value)>,
-    ) -> u64 {
+    fn emit(&self, prev: u64, kind: &'static str, details: impl FnOnce() -> Details) -> u64 {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         if self.opts.record_history {
@@ -388,12 +375,9 @@ impl<'m> Exec<'m> {
     }
 
     async fn run(&self, input: Value) -> ExecutionOutcome {
-        let input_text = to_text(&input);
-        self.emit(0, "ExecutionStarted", || {
-            Some((
-                "executionStartedEventDetails",
-                json!({"input": input_text, "inputDetails": {"truncated": false}, "roleArn": self.opts.role_arn}),
-            ))
+        self.emit(0, "ExecutionStarted", || Details::ExecutionStarted {
+            input: to_text(&input),
+            role_arn: self.opts.role_arn.clone(),
         });
         let main = Thread::after(0);
         let mut vars = Vars::default();
@@ -409,30 +393,27 @@ impl<'m> Exec<'m> {
             Some(Ok(out)) => {
                 let text = to_text(&out);
                 self.emit(main.last.get(), "ExecutionSucceeded", || {
-                    Some((
-                        "executionSucceededEventDetails",
-                        json!({"output": text, "outputDetails": {"truncated": false}}),
-                    ))
+                    Details::ExecutionSucceeded {
+                        output: text.clone(),
+                    }
                 });
                 (ExecutionStatus::Succeeded, Some(text), None, None)
             }
             Some(Err(f)) => {
-                let mut d = Map::new();
-                if let Some(e) = &f.error {
-                    d.insert("error".into(), Value::from(e.clone()));
-                }
-                if let Some(c) = &f.cause {
-                    d.insert("cause".into(), Value::from(c.clone()));
-                }
                 self.emit(main.last.get(), "ExecutionFailed", || {
-                    Some(("executionFailedEventDetails", Value::Object(d)))
+                    Details::ExecutionEnded {
+                        error: f.error.clone(),
+                        cause: f.cause.clone(),
+                    }
                 });
                 (ExecutionStatus::Failed, None, f.error, f.cause)
             }
             None => {
-                let error = names::TIMEOUT.to_string();
                 self.emit(main.last.get(), "ExecutionTimedOut", || {
-                    Some(("executionTimedOutEventDetails", json!({"error": error})))
+                    Details::ExecutionEnded {
+                        error: Some(names::TIMEOUT.to_string()),
+                        cause: None,
+                    }
                 });
                 (
                     ExecutionStatus::TimedOut,
@@ -513,10 +494,10 @@ impl<'m> Exec<'m> {
     ) -> Result<Step, Failure> {
         let entered_at = self.clock.now();
         let entered = self.emit(thread.last.get(), state_event(&state.kind, true), || {
-            Some((
-                "stateEnteredEventDetails",
-                text_details(&state.name, "input", &raw),
-            ))
+            Details::StateEntered {
+                name: state.name.clone(),
+                input: to_text(&raw),
+            }
         });
         thread.last.set(entered);
         let context = if state.uses_context {
@@ -583,26 +564,19 @@ impl<'m> Exec<'m> {
                 });
             }
             let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
-                let mut d = Map::new();
-                if let Some(a) = &assigned {
-                    let vars: Map<String, Value> = a
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Value::from(to_text(v))))
-                        .collect();
-                    d.insert("assignedVariables".into(), Value::Object(vars));
-                    d.insert(
-                        "assignedVariablesDetails".into(),
-                        json!({"truncated": false}),
-                    );
+                Details::StateExited {
+                    name: state.name.clone(),
+                    output: text,
+                    assigned: assigned
+                        .as_ref()
+                        .map(|a| a.iter().map(|(k, v)| (k.clone(), to_text(v))).collect()),
                 }
-                d.insert("name".into(), Value::from(state.name.clone()));
-                d.insert("output".into(), Value::from(text));
-                d.insert("outputDetails".into(), json!({"truncated": false}));
-                Some(("stateExitedEventDetails", Value::Object(d)))
             });
             thread.last.set(id);
         } else {
-            let id = self.emit(thread.last.get(), state_event(&state.kind, false), || None);
+            let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
+                Details::None
+            });
             thread.last.set(id);
         }
         Ok(match next {
@@ -860,7 +834,7 @@ impl<'m> Exec<'m> {
                     if let Some(t) = timeout {
                         d.insert("timeoutInSeconds".into(), Value::from(t));
                     }
-                    Some(("lambdaFunctionScheduledEventDetails", Value::Object(d)))
+                    Details::Json(Value::Object(d))
                 }),
                 TaskEvents::Generic {
                     resource_type,
@@ -877,20 +851,17 @@ impl<'m> Exec<'m> {
                     if let Some(h) = heartbeat {
                         d.insert("heartbeatInSeconds".into(), Value::from(h));
                     }
-                    Some(("taskScheduledEventDetails", Value::Object(d)))
+                    Details::Json(Value::Object(d))
                 }),
             };
             thread.last.set(id);
             let id = match &events {
-                TaskEvents::Lambda => self.emit(id, "LambdaFunctionStarted", || None),
+                TaskEvents::Lambda => self.emit(id, "LambdaFunctionStarted", || Details::None),
                 TaskEvents::Generic {
                     resource_type,
                     resource,
                 } => self.emit(id, "TaskStarted", || {
-                    Some((
-                        "taskStartedEventDetails",
-                        json!({"resourceType": resource_type, "resource": resource}),
-                    ))
+                    Details::Json(json!({"resourceType": resource_type, "resource": resource}))
                 }),
             };
             thread.last.set(id);
@@ -913,10 +884,10 @@ impl<'m> Exec<'m> {
                 Ok(result) => {
                     let id = match &events {
                         TaskEvents::Lambda => self.emit(thread.last.get(), "LambdaFunctionSucceeded", || {
-                            Some(("lambdaFunctionSucceededEventDetails", json!({"output": to_text(&result), "outputDetails": {"truncated": false}})))
+                            Details::Json(json!({"output": to_text(&result), "outputDetails": {"truncated": false}}))
                         }),
                         TaskEvents::Generic { resource_type, resource } => self.emit(thread.last.get(), "TaskSucceeded", || {
-                            Some(("taskSucceededEventDetails", json!({"resourceType": resource_type, "resource": resource, "output": to_text(&result), "outputDetails": {"truncated": false}})))
+                            Details::Json(json!({"resourceType": resource_type, "resource": resource, "output": to_text(&result), "outputDetails": {"truncated": false}}))
                         }),
                     };
                     thread.last.set(id);
@@ -939,20 +910,11 @@ impl<'m> Exec<'m> {
                 Err(e) => {
                     let timed_out = e.error == names::TIMEOUT;
                     let f: Failure = e.into();
-                    let (kind, key) = match (&events, timed_out) {
-                        (TaskEvents::Lambda, false) => {
-                            ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
-                        }
-                        (TaskEvents::Lambda, true) => (
-                            "LambdaFunctionTimedOut",
-                            "lambdaFunctionTimedOutEventDetails",
-                        ),
-                        (TaskEvents::Generic { .. }, false) => {
-                            ("TaskFailed", "taskFailedEventDetails")
-                        }
-                        (TaskEvents::Generic { .. }, true) => {
-                            ("TaskTimedOut", "taskTimedOutEventDetails")
-                        }
+                    let kind = match (&events, timed_out) {
+                        (TaskEvents::Lambda, false) => "LambdaFunctionFailed",
+                        (TaskEvents::Lambda, true) => "LambdaFunctionTimedOut",
+                        (TaskEvents::Generic { .. }, false) => "TaskFailed",
+                        (TaskEvents::Generic { .. }, true) => "TaskTimedOut",
                     };
                     let id = self.emit(thread.last.get(), kind, || {
                         let mut d = Map::new();
@@ -970,7 +932,7 @@ impl<'m> Exec<'m> {
                         if let Some(c) = f.cause.as_ref().filter(|c| !c.is_empty()) {
                             d.insert("cause".into(), Value::from(c.clone()));
                         }
-                        Some((key, Value::Object(d)))
+                        Details::Json(Value::Object(d))
                     });
                     thread.last.set(id);
                     if self.should_retry(&task.retry, &mut attempts, &f).await {
@@ -1005,7 +967,7 @@ impl<'m> Exec<'m> {
         .map_err(fail)?;
         let mut attempts = Vec::new();
         loop {
-            let started = self.emit(thread.last.get(), "ParallelStateStarted", || None);
+            let started = self.emit(thread.last.get(), "ParallelStateStarted", || Details::None);
             thread.last.set(started);
             let shared = Rc::new(std::mem::take(vars));
             let outcome = self
@@ -1024,7 +986,7 @@ impl<'m> Exec<'m> {
             match outcome {
                 Ok(results) => {
                     let last = self.last_id();
-                    self.emit(last, "ParallelStateSucceeded", || None);
+                    self.emit(last, "ParallelStateSucceeded", || Details::None);
                     thread.last.set(last);
                     return self
                         .finish_result(
@@ -1039,7 +1001,7 @@ impl<'m> Exec<'m> {
                         .map_err(|e| self.runtime_failure(state, entered, e));
                 }
                 Err((f, last)) => {
-                    let id = self.emit(last, "ParallelStateFailed", || None);
+                    let id = self.emit(last, "ParallelStateFailed", || Details::None);
                     thread.last.set(id);
                     if self.should_retry(&par.retry, &mut attempts, &f).await {
                         continue;
@@ -1079,10 +1041,10 @@ impl<'m> Exec<'m> {
                     let th = Thread::after(cursor.get());
                     if let Some(name) = map_name {
                         let id = self.emit(cursor.get(), "MapIterationStarted", || {
-                            Some((
-                                "mapIterationStartedEventDetails",
-                                json!({"index": index, "name": name}),
-                            ))
+                            Details::MapIteration {
+                                name: name.to_string(),
+                                index,
+                            }
                         });
                         th.last.set(id);
                     }
@@ -1094,22 +1056,26 @@ impl<'m> Exec<'m> {
                         } else {
                             "MapIterationFailed"
                         };
-                        let key = if r.is_ok() {
-                            "mapIterationSucceededEventDetails"
-                        } else {
-                            "mapIterationFailedEventDetails"
-                        };
-                        self.emit(th.last.get(), kind, || {
-                            Some((key, json!({"index": index, "name": name})))
+                        self.emit(th.last.get(), kind, || Details::MapIteration {
+                            name: name.to_string(),
+                            index,
                         });
                     }
                     cursor.set(th.last.get());
                     r.map_err(|f| (f, th.last.get()))
                 }
             };
-            for _ in 0..limit {
-                if let Some(b) = pending.next() {
-                    running.push_back(start_one(b));
+            // Start items one at a time and collect whatever finishes at once, so only the
+            // items really waiting (on a timer or a task) stay alive: memory follows active
+            // work, not the item count.
+            while running.len() < limit {
+                let Some(b) = pending.next() else { break };
+                running.push_back(start_one(b));
+                while let Some(Some(r)) = running.next().now_or_never() {
+                    results.push(r?);
+                    if running.len() + 1 >= limit {
+                        break;
+                    }
                 }
             }
             while let Some(r) = running.next().await {
@@ -1136,21 +1102,26 @@ impl<'m> Exec<'m> {
         let fail = |e: StateError| self.runtime_failure(state, entered, e);
         let scope = self.scope(context, vars);
         let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
-        let plan = step::map_plan(map, &eff, scope).map_err(fail)?;
+        // Computed again for each attempt so the items are moved, not copied, into iterations.
+        let mut first_plan = Some(step::map_plan(map, &eff, scope).map_err(fail)?);
         let mut attempts = Vec::new();
         loop {
+            let plan = match first_plan.take() {
+                Some(p) => p,
+                None => step::map_plan(map, &eff, self.scope(context, vars)).map_err(fail)?,
+            };
             let length = plan.items.len();
             let started = self.emit(thread.last.get(), "MapStateStarted", || {
-                Some(("mapStateStartedEventDetails", json!({"length": length})))
+                Details::MapStateStarted { length }
             });
             thread.last.set(started);
             let scope = self.scope(context, vars);
             let (tol_count, tol_pct) = step::map_tolerance(map, &eff, scope).map_err(fail)?;
             // Item inputs: ItemSelector sees the Map's effective input plus $$.Map.Item.
             let mut inputs = Vec::with_capacity(length);
-            for (index, value) in plan.items.iter().enumerate() {
+            for (index, value) in plan.items.into_iter().enumerate() {
                 let input = match &map.item_selector {
-                    None => value.clone(),
+                    None => value,
                     Some(sel) => {
                         let mut ctx = if context.is_null() {
                             self.context(state, self.clock.now(), 0, None)
@@ -1180,8 +1151,8 @@ impl<'m> Exec<'m> {
             let mut run_cursor = started;
             if distributed {
                 let arn = self.map_run_arn(map);
-                run_cursor = self.emit(started, "MapRunStarted", || {
-                    Some(("mapRunStartedEventDetails", json!({"mapRunArn": arn})))
+                run_cursor = self.emit(started, "MapRunStarted", || Details::MapRunStarted {
+                    map_run_arn: arn.clone(),
                 });
             }
             let blocks = inputs
@@ -1211,9 +1182,9 @@ impl<'m> Exec<'m> {
                 Ok(results) => {
                     let mut last = self.last_id();
                     if distributed {
-                        last = self.emit(last, "MapRunSucceeded", || None);
+                        last = self.emit(last, "MapRunSucceeded", || Details::None);
                     }
-                    self.emit(last, "MapStateSucceeded", || None);
+                    self.emit(last, "MapStateSucceeded", || Details::None);
                     thread.last.set(last);
                     return self
                         .finish_result(
@@ -1229,11 +1200,11 @@ impl<'m> Exec<'m> {
                 }
                 Err((f, last)) => {
                     let last = if distributed {
-                        self.emit(self.last_id(), "MapRunFailed", || None)
+                        self.emit(self.last_id(), "MapRunFailed", || Details::None)
                     } else {
                         last
                     };
-                    let id = self.emit(last, "MapStateFailed", || None);
+                    let id = self.emit(last, "MapStateFailed", || Details::None);
                     thread.last.set(id);
                     if self.should_retry(&map.retry, &mut attempts, &f).await {
                         thread.last.set(last);

@@ -132,7 +132,7 @@ pub fn parse_choices(
     let mut out = Vec::new();
     let mut branches = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let loc = format!("{location}/{i}");
+        let loc = format!("{location}[{i}]");
         if let Some((rule, Some(next), assign)) = rule_at(item, &loc, true, &mut out) {
             branches.push(ChoiceBranch { rule, next, assign });
         }
@@ -290,7 +290,7 @@ fn boolean_rule(
     let mut rules = Vec::with_capacity(items.len());
     let mut all = true;
     for (i, item) in items.iter().enumerate() {
-        match rule_at(item, &format!("{op_loc}/{i}"), false, out) {
+        match rule_at(item, &format!("{op_loc}[{i}]"), false, out) {
             Some((r, _, _)) => rules.push(r),
             None => all = false,
         }

@@ -412,7 +412,7 @@ fn assign_is_kept_per_branch() {
 fn top_level_rule_needs_next() {
     let (m, l) = one_diag(json!([{"Variable": "$", "StringMatches": "Test"}]));
     assert_eq!(m, "These fields are required: [Next]");
-    assert_eq!(l, "/States/C/Choices/0");
+    assert_eq!(l, "/States/C/Choices[0]");
     assert_eq!(
         Diagnostic::aws_text(
             &parse_choices(
@@ -421,7 +421,7 @@ fn top_level_rule_needs_next() {
             )
             .unwrap_err()[0]
         ),
-        "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at /States/Choice/Choices/0"
+        "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at /States/Choice/Choices[0]"
     );
 }
 
@@ -432,12 +432,12 @@ fn nested_rule_with_next_is_rejected() {
     let (m, l) =
         one_diag(json!([{"Not": {"Variable": "$.a", "IsNull": true, "Next": "X"}, "Next": "Y"}]));
     assert_eq!(m, "Field 'Next' is not supported");
-    assert_eq!(l, "/States/C/Choices/0/Not");
+    assert_eq!(l, "/States/C/Choices[0]/Not");
     let (m, l) = one_diag(
         json!([{"And": [{"Variable": "$.a", "IsNull": true}, {"Variable": "$.a", "IsNull": true, "Next": "X"}], "Next": "Y"}]),
     );
     assert_eq!(m, "Field 'Next' is not supported");
-    assert_eq!(l, "/States/C/Choices/0/And/1");
+    assert_eq!(l, "/States/C/Choices[0]/And[1]");
     assert!(ChoiceRule::parse(
         &json!({"Variable": "$.a", "IsNull": true, "Next": "X"}),
         "/r"
@@ -448,7 +448,7 @@ fn nested_rule_with_next_is_rejected() {
 #[test]
 fn unknown_operator() {
     let (m, l) = one_diag(json!([{"Variable": "$.a", "StringContains": "x", "Next": "N"}]));
-    assert_eq!(l, "/States/C/Choices/0");
+    assert_eq!(l, "/States/C/Choices[0]");
     assert!(
         m.starts_with("Field 'StringContains' is not supported"),
         "{m}"
@@ -491,7 +491,7 @@ fn missing_variable_or_operator() {
         (m.as_str(), l.as_str()),
         (
             "These fields are required: [Variable]",
-            "/States/C/Choices/0"
+            "/States/C/Choices[0]"
         )
     );
     let (m, _) = one_diag(json!([{"NumericEquals": 1}]));
@@ -523,7 +523,7 @@ fn wrong_operand_types() {
             m.starts_with(&format!("Expected value of type {want}")),
             "{name}: {m}"
         );
-        assert_eq!(l, format!("/States/C/Choices/0/{name}"));
+        assert_eq!(l, format!("/States/C/Choices[0]/{name}"));
     }
 }
 
@@ -537,7 +537,7 @@ fn bad_timestamp_literal() {
     ] {
         let (m, l) = one_diag(json!([{"Variable": "$.a", "TimestampLessThan": ts, "Next": "N"}]));
         assert_eq!(m, "String does not match RFC3339 timestamp");
-        assert_eq!(l, "/States/C/Choices/0/TimestampLessThan");
+        assert_eq!(l, "/States/C/Choices[0]/TimestampLessThan");
     }
 }
 
@@ -545,10 +545,10 @@ fn bad_timestamp_literal() {
 fn bad_paths() {
     let (m, l) = one_diag(json!([{"Variable": "a.b", "IsNull": true, "Next": "N"}]));
     assert!(m.starts_with("Value is not a Reference Path"), "{m}");
-    assert_eq!(l, "/States/C/Choices/0/Variable");
+    assert_eq!(l, "/States/C/Choices[0]/Variable");
     let (m, l) = one_diag(json!([{"Variable": "$.a", "NumericEqualsPath": "nope", "Next": "N"}]));
     assert!(m.starts_with("Value is not a Reference Path"), "{m}");
-    assert_eq!(l, "/States/C/Choices/0/NumericEqualsPath");
+    assert_eq!(l, "/States/C/Choices[0]/NumericEqualsPath");
     let (m, _) = one_diag(json!([{"Variable": 5, "IsNull": true, "Next": "N"}]));
     assert!(m.starts_with("Expected value of type String"), "{m}");
 }
@@ -557,12 +557,12 @@ fn bad_paths() {
 fn and_or_shapes() {
     let (m, l) = one_diag(json!([{"And": [], "Next": "N"}]));
     assert!(m.contains("at least one"), "{m}");
-    assert_eq!(l, "/States/C/Choices/0/And");
+    assert_eq!(l, "/States/C/Choices[0]/And");
     let (m, _) = one_diag(json!([{"Or": {"Variable": "$.a", "IsNull": true}, "Next": "N"}]));
     assert!(m.starts_with("Expected value of type Array"), "{m}");
     let (m, l) = one_diag(json!([{"Not": [], "Next": "N"}]));
     assert!(m.starts_with("Expected value of type Object"), "{m}");
-    assert_eq!(l, "/States/C/Choices/0/Not");
+    assert_eq!(l, "/States/C/Choices[0]/Not");
 }
 
 #[test]
@@ -574,7 +574,7 @@ fn choices_shape() {
     assert!(m.starts_with("Expected value of type Array"), "{m}");
     let (m, l) = one_diag(json!([1]));
     assert!(m.starts_with("Expected value of type Object"), "{m}");
-    assert_eq!(l, "/States/C/Choices/0");
+    assert_eq!(l, "/States/C/Choices[0]");
 }
 
 #[test]
@@ -596,8 +596,8 @@ fn reports_every_problem() {
         {"Variable": "$.a", "IsNull": true, "Next": "N", "Comment": "ok"}
     ]));
     assert_eq!(d.len(), 2, "{d:?}");
-    assert_eq!(d[0].1, "/States/C/Choices/0/NumericEquals");
-    assert_eq!(d[1].1, "/States/C/Choices/1");
+    assert_eq!(d[0].1, "/States/C/Choices[0]/NumericEquals");
+    assert_eq!(d[1].1, "/States/C/Choices[1]");
 }
 
 #[test]
