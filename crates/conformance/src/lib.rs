@@ -4,6 +4,12 @@
 //! Layout: [`case`] loads the corpus, [`classify`] picks what runs, [`normalize`] and
 //! [`compare`] judge, [`run`] guards each case, [`expectations`] tracks known failures,
 //! [`report`] gives the figures, [`engine`] plugs in the real engine.
+//!
+//! Use: `cargo test -p stepwise-conformance` (fails on cases failing checks not listed in
+//! `expectations.json`; `STEPWISE_UPDATE_EXPECTATIONS=1` rewrites that file keeping reasons),
+//! `cargo run -p stepwise-conformance --bin conformance-report` (markdown figures). Both write
+//! `target/conformance/report.md` and `target/conformance/failures/<id>.txt`. The corpus is
+//! found at `$STEPWISE_CONFORMANCE_DIR` or `<workspace>/../shared/conformance/localstack`.
 
 use std::path::PathBuf;
 

@@ -188,7 +188,7 @@ pub fn guarded<T: Send + 'static>(
 ) -> Result<T, String> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
-        .name("conformance-case".into())
+        .name(CASE_THREAD.into())
         .stack_size(64 * 1024 * 1024)
         .spawn(move || {
             let r = panic::catch_unwind(AssertUnwindSafe(f));
@@ -441,21 +441,33 @@ pub fn evaluate(
     }
 }
 
-/// Evaluates every case, silencing the default panic printout meanwhile (panics are reported
-/// as failures with their message instead).
+const CASE_THREAD: &str = "conformance-case";
+
+/// Keeps panics inside case threads quiet (they are reported as failures with their message),
+/// while every other thread's panics still print through the previous hook.
+fn quiet_case_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(CASE_THREAD) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Evaluates every case.
 pub fn evaluate_all(
     cases: &[Case],
     selection: &Selection,
     backend: Arc<dyn Backend>,
 ) -> Vec<CaseResult> {
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
-    let results = cases
+    quiet_case_panics();
+    cases
         .iter()
         .map(|c| evaluate(c, selection, &backend, CASE_TIMEOUT))
-        .collect();
-    panic::set_hook(previous);
-    results
+        .collect()
 }
 
 #[cfg(test)]
