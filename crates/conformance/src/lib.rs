@@ -1,1 +1,91 @@
-//! Conformance harness.
+//! Conformance harness: replays the AWS-recorded corpus (`../shared/conformance/localstack`)
+//! against Stepwise, normalises our results into the recorded form, compares, and reports.
+//!
+//! Layout: [`case`] loads the corpus, [`classify`] picks what runs, [`normalize`] and
+//! [`compare`] judge, [`run`] guards each case, [`expectations`] tracks known failures,
+//! [`report`] gives the figures, [`engine`] plugs in the real engine.
+//!
+//! Use: `cargo test -p stepwise-conformance` (fails on cases failing checks not listed in
+//! `expectations.json`; `STEPWISE_UPDATE_EXPECTATIONS=1` rewrites that file keeping reasons),
+//! `cargo run -p stepwise-conformance --bin conformance-report` (markdown figures). Both write
+//! `target/conformance/report.md` and `target/conformance/failures/<id>.txt`. The corpus is
+//! found at `$STEPWISE_CONFORMANCE_DIR` or `<workspace>/../shared/conformance/localstack`.
+
+use std::path::PathBuf;
+
+pub mod case;
+pub mod classify;
+pub mod compare;
+pub mod engine;
+pub mod expectations;
+pub mod normalize;
+pub mod report;
+pub mod run;
+
+pub use case::{load_corpus, Case};
+pub use classify::{Scope, Selection};
+pub use run::{evaluate_all, Backend, CaseResult, Check, Outcome};
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+}
+
+/// The corpus: `$STEPWISE_CONFORMANCE_DIR`, else `<workspace>/../shared/conformance/localstack`.
+pub fn corpus_dir() -> PathBuf {
+    match std::env::var_os("STEPWISE_CONFORMANCE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => workspace_root()
+            .join("..")
+            .join("shared")
+            .join("conformance")
+            .join("localstack"),
+    }
+}
+
+/// Where the report goes: `<target>/conformance`.
+pub fn output_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("conformance")
+}
+
+/// The checked-in expectations file.
+pub fn expectations_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expectations.json")
+}
+
+/// One run over the corpus.
+pub struct CorpusRun {
+    pub dir: PathBuf,
+    /// Cases loaded (in scope or not).
+    pub cases_total: usize,
+    pub results: Vec<CaseResult>,
+    /// Case files that did not load, with why.
+    pub load_errors: Vec<String>,
+    pub elapsed: std::time::Duration,
+}
+
+/// Loads the corpus at `dir` and evaluates every case with `backend`.
+pub fn run_corpus(
+    dir: &std::path::Path,
+    selection: &Selection,
+    backend: std::sync::Arc<dyn Backend>,
+) -> anyhow::Result<CorpusRun> {
+    let start = std::time::Instant::now();
+    let (cases, errors) = load_corpus(dir)?;
+    let results = evaluate_all(&cases, selection, backend);
+    Ok(CorpusRun {
+        dir: dir.to_path_buf(),
+        cases_total: cases.len(),
+        results,
+        load_errors: errors
+            .into_iter()
+            .map(|(p, e)| format!("{}: {e:#}", p.display()))
+            .collect(),
+        elapsed: start.elapsed(),
+    })
+}
