@@ -73,13 +73,13 @@ pub enum ResultPath {
 #[derive(Debug)]
 pub enum StateKind {
     Pass(Pass),
-    Task(Task),
+    Task(Box<Task>),
     Choice(Choice),
     Wait(Wait),
     Succeed,
     Fail(Fail),
-    Parallel(Parallel),
-    Map(MapState),
+    Parallel(Box<Parallel>),
+    Map(Box<MapState>),
 }
 
 impl StateKind {
@@ -512,7 +512,7 @@ impl Compiler {
                 parameters: self.template(s.get("Parameters"), &f("Parameters"))?,
                 result_path: self.result_path(s.get("ResultPath"), &f("ResultPath"))?,
             }),
-            "Task" => StateKind::Task(Task {
+            "Task" => StateKind::Task(Box::new(Task {
                 resource: s
                     .get("Resource")
                     .and_then(Value::as_str)
@@ -526,7 +526,7 @@ impl Compiler {
                 retry: self.retriers(s.get("Retry"), &f("Retry"))?,
                 catch: self.catchers(s.get("Catch"), &f("Catch"), by_name)?,
                 credentials: s.get("Credentials").cloned(),
-            }),
+            })),
             "Choice" => {
                 let raw = s.get("Choices").cloned().unwrap_or(Value::Array(vec![]));
                 let parsed = match choice::parse_choices(&raw, &f("Choices")) {
@@ -600,7 +600,7 @@ impl Compiler {
                     let bo = b.as_object()?;
                     branches.push(self.states_block(bo, &format!("{loc}/Branches/{i}"))?);
                 }
-                StateKind::Parallel(Parallel {
+                StateKind::Parallel(Box::new(Parallel {
                     branches,
                     parameters: self.template(s.get("Parameters"), &f("Parameters"))?,
                     result_selector: self
@@ -608,7 +608,7 @@ impl Compiler {
                     result_path: self.result_path(s.get("ResultPath"), &f("ResultPath"))?,
                     retry: self.retriers(s.get("Retry"), &f("Retry"))?,
                     catch: self.catchers(s.get("Catch"), &f("Catch"), by_name)?,
-                })
+                }))
             }
             "Map" => {
                 let (pkey, proc) = match s.get("ItemProcessor") {
@@ -643,7 +643,7 @@ impl Compiler {
                     } else {
                         None
                     };
-                StateKind::Map(MapState {
+                StateKind::Map(Box::new(MapState {
                     processor,
                     mode,
                     items_path: self
@@ -659,7 +659,7 @@ impl Compiler {
                     result_path: self.result_path(s.get("ResultPath"), &f("ResultPath"))?,
                     retry: self.retriers(s.get("Retry"), &f("Retry"))?,
                     catch: self.catchers(s.get("Catch"), &f("Catch"), by_name)?,
-                })
+                }))
             }
             other => {
                 self.err(format!("Unsupported state type: {other}"), &f("Type"));

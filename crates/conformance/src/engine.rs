@@ -42,6 +42,7 @@ impl Backend for EngineBackend {
             record_history: true,
             skip_waits: true,
             express: req.express,
+            synchronous: req.synchronous,
             ..RunOptions::default()
         };
         let out = run_local(&machine, req.input.clone(), &opts);

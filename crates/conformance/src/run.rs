@@ -26,6 +26,8 @@ pub struct ExecRequest {
     pub definition: Value,
     pub input: Value,
     pub express: bool,
+    /// Started with StartSyncExecution.
+    pub synchronous: bool,
     pub state_machine_name: String,
     pub state_machine_arn: String,
     pub execution_name: String,
@@ -172,6 +174,7 @@ pub fn exec_request(case: &Case) -> ExecRequest {
         definition: case.definition.clone(),
         input,
         express,
+        synchronous: case.kind == "express_sync",
         state_machine_name: sm,
         state_machine_arn: sm_arn,
         execution_name: name,

@@ -46,6 +46,8 @@ pub struct RunOptions {
     /// Virtual time: Waits, retry delays and timeouts advance a manual clock instantly.
     pub skip_waits: bool,
     pub express: bool,
+    /// Started synchronously (StartSyncExecution): such executions cannot be redriven.
+    pub synchronous: bool,
 }
 
 impl Default for RunOptions {
@@ -65,6 +67,7 @@ impl Default for RunOptions {
             record_history: true,
             skip_waits: false,
             express: false,
+            synchronous: false,
         }
     }
 }
@@ -302,17 +305,18 @@ impl<'m> Exec<'m> {
         input: &Value,
     ) -> Self {
         let mut context_base = Map::new();
-        context_base.insert(
-            "Execution".into(),
-            json!({
-                "Id": opts.execution_arn,
-                "Input": input,
-                "StartTime": iso(opts.start_time),
-                "Name": opts.execution_name,
-                "RoleArn": opts.role_arn,
-                "RedriveCount": 0,
-            }),
-        );
+        let mut execution = json!({
+            "Id": opts.execution_arn,
+            "Input": input,
+            "StartTime": iso(opts.start_time),
+            "Name": opts.execution_name,
+            "RoleArn": opts.role_arn,
+        });
+        if !opts.synchronous {
+            // Synchronous executions cannot be redriven, so they have no RedriveCount.
+            execution["RedriveCount"] = json!(0);
+        }
+        context_base.insert("Execution".into(), execution);
         context_base.insert(
             "StateMachine".into(),
             json!({"Id": opts.state_machine_arn, "Name": opts.state_machine_name}),
@@ -363,7 +367,13 @@ impl<'m> Exec<'m> {
         let mut c = self.context_base.clone();
         c.insert(
             "State".into(),
-            json!({"EnteredTime": iso(entered), "Name": state.name, "RetryCount": retry_count}),
+            match state.kind {
+                // Only states that can retry carry a RetryCount.
+                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => json!({
+                    "EnteredTime": iso(entered), "Name": state.name, "RetryCount": retry_count
+                }),
+                _ => json!({"EnteredTime": iso(entered), "Name": state.name}),
+            },
         );
         if let Some(item) = item {
             c.insert(
@@ -383,10 +393,9 @@ impl<'m> Exec<'m> {
         let mut vars = Vars::default();
         let body = self.run_block(&self.machine.body, input, &main, &mut vars, None);
         let result = match self.machine.timeout_seconds {
-            Some(t) => match tokio::time::timeout(Duration::from_secs(t), body).await {
-                Ok(r) => Some(r),
-                Err(_) => None,
-            },
+            Some(t) => tokio::time::timeout(Duration::from_secs(t), body)
+                .await
+                .ok(),
             None => Some(body.await),
         };
         let (status, output, error, cause) = match result {
@@ -567,8 +576,10 @@ impl<'m> Exec<'m> {
                 Details::StateExited {
                     name: state.name.clone(),
                     output: text,
+                    // An empty Assign leaves no trace in the event.
                     assigned: assigned
                         .as_ref()
+                        .filter(|a| !a.is_empty())
                         .map(|a| a.iter().map(|(k, v)| (k.clone(), to_text(v))).collect()),
                 }
             });
@@ -749,6 +760,7 @@ impl<'m> Exec<'m> {
 
     /// The part shared by Task, Parallel and Map after their work produced `result`:
     /// ResultSelector, Assign, ResultPath, OutputPath.
+    #[allow(clippy::too_many_arguments)]
     fn finish_result(
         &self,
         state: &State,
@@ -1008,11 +1020,13 @@ impl<'m> Exec<'m> {
                         .map_err(|e| self.runtime_failure(state, entered, e));
                 }
                 Err((f, last)) => {
-                    let id = self.emit(last, "ParallelStateFailed", || Details::None);
-                    thread.last.set(id);
+                    // A retried Parallel starts again without a failed event.
                     if self.should_retry(&par.retry, &mut attempts, &f).await {
+                        thread.last.set(last);
                         continue;
                     }
+                    let id = self.emit(last, "ParallelStateFailed", || Details::None);
+                    thread.last.set(id);
                     return self.catch_or_fail(&par.catch, f, raw, context, vars);
                 }
             }
@@ -1189,7 +1203,7 @@ impl<'m> Exec<'m> {
                 Ok(results) => {
                     let mut last = self.last_id();
                     if distributed {
-                        last = self.emit(last, "MapRunSucceeded", || Details::None);
+                        last = self.emit(run_cursor, "MapRunSucceeded", || Details::None);
                     }
                     self.emit(last, "MapStateSucceeded", || Details::None);
                     thread.last.set(last);
@@ -1211,12 +1225,13 @@ impl<'m> Exec<'m> {
                     } else {
                         last
                     };
-                    let id = self.emit(last, "MapStateFailed", || Details::None);
-                    thread.last.set(id);
+                    // A retried Map starts again without a failed event.
                     if self.should_retry(&map.retry, &mut attempts, &f).await {
                         thread.last.set(last);
                         continue;
                     }
+                    let id = self.emit(last, "MapStateFailed", || Details::None);
+                    thread.last.set(id);
                     return self.catch_or_fail(&map.catch, f, raw, context, vars);
                 }
             }
