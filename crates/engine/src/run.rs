@@ -541,7 +541,7 @@ impl<'m> Exec<'m> {
             } => (Some(next), output, assigned),
             Flow::Fail(f) => return Err(f),
         };
-        self.exit_state(state, thread, entered, next, output, assigned)
+        self.exit_state(state, thread, next, output, assigned)
     }
 
     fn transition(&self, state: &State) -> Option<StateId> {
@@ -555,41 +555,36 @@ impl<'m> Exec<'m> {
         &self,
         state: &State,
         thread: &Thread,
-        entered: u64,
         next: Option<StateId>,
         output: Value,
         assigned: Option<Map<String, Value>>,
     ) -> Result<Step, Failure> {
-        if self.opts.record_history {
-            let text = to_text(&output);
-            if text.len() > PAYLOAD_LIMIT {
-                let _ = entered;
-                return Err(Failure {
-                    error: Some(names::DATA_LIMIT_EXCEEDED.into()),
-                    cause: Some(format!(
-                        "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                        state.name
-                    )),
-                });
-            }
-            let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
-                Details::StateExited {
-                    name: state.name.clone(),
-                    output: text,
-                    // An empty Assign leaves no trace in the event.
-                    assigned: assigned
-                        .as_ref()
-                        .filter(|a| !a.is_empty())
-                        .map(|a| a.iter().map(|(k, v)| (k.clone(), to_text(v))).collect()),
-                }
+        let text = self.opts.record_history.then(|| to_text(&output));
+        let size = match &text {
+            Some(t) => t.len(),
+            None => stepwise_asl::json::text_len(&output),
+        };
+        if size > PAYLOAD_LIMIT {
+            return Err(Failure {
+                error: Some(names::DATA_LIMIT_EXCEEDED.into()),
+                cause: Some(format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                )),
             });
-            thread.last.set(id);
-        } else {
-            let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
-                Details::None
-            });
-            thread.last.set(id);
         }
+        let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
+            Details::StateExited {
+                name: state.name.clone(),
+                output: text.unwrap_or_default(),
+                // An empty Assign leaves no trace in the event.
+                assigned: assigned
+                    .as_ref()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| a.iter().map(|(k, v)| (k.clone(), to_text(v))).collect()),
+            }
+        });
+        thread.last.set(id);
         Ok(match next {
             Some(n) => Step::Next(n, output),
             None => Step::End(output),
@@ -826,13 +821,6 @@ impl<'m> Exec<'m> {
         let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
         let timeout = self.number(&task.timeout, &eff, scope).map_err(fail)?;
         let heartbeat = self.number(&task.heartbeat, &eff, scope).map_err(fail)?;
-        let params = step::apply_template(
-            task.parameters.as_ref(),
-            eff,
-            scope,
-            &mut *self.rng.borrow_mut(),
-        )
-        .map_err(fail)?;
         let events = task_events(&task.resource);
         let region = self
             .opts
@@ -841,8 +829,28 @@ impl<'m> Exec<'m> {
             .nth(3)
             .unwrap_or("us-east-1")
             .to_string();
-        let mut attempts = Vec::new();
+        let mut attempts: Vec<u64> = Vec::new();
         loop {
+            // Parameters are evaluated for every attempt: `$$.State.RetryCount` changes.
+            let retry_count: u64 = attempts.iter().sum();
+            let retry_context;
+            let context_now = if retry_count > 0 && state.uses_context {
+                let mut c = context.clone();
+                if let Some(st) = c.get_mut("State").and_then(Value::as_object_mut) {
+                    st.insert("RetryCount".into(), Value::from(retry_count));
+                }
+                retry_context = c;
+                &retry_context
+            } else {
+                context
+            };
+            let params = step::apply_template(
+                task.parameters.as_ref(),
+                eff.clone(),
+                self.scope(context_now, vars),
+                &mut *self.rng.borrow_mut(),
+            )
+            .map_err(fail)?;
             let prev = thread.last.get();
             let id = match &events {
                 TaskEvents::Lambda => self.emit(prev, "LambdaFunctionScheduled", || {
