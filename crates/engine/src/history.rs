@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// One event of an execution's history.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,11 @@ pub struct HistoryEvent {
     /// The event type as AWS names it (`PassStateEntered`, `ExecutionSucceeded`, …).
     pub kind: &'static str,
     pub details: Details,
+    /// Which line of execution emitted it ("" for the main flow; branches and iterations have
+    /// their own keys) and its position there. Not part of the API's answer: replay matches
+    /// recorded events by (thread, seq), which stays stable however branches interleave.
+    pub thread: Arc<str>,
+    pub seq: u32,
 }
 
 /// The details member of an event. JSON payloads are held as the text AWS shows.
@@ -141,6 +147,11 @@ impl Details {
 }
 
 impl HistoryEvent {
+    /// The details member as JSON (what GetExecutionHistory shows under `…EventDetails`).
+    pub fn details_json(&self) -> Option<Value> {
+        self.details.to_json()
+    }
+
     /// The event as GetExecutionHistory's JSON (`timestamp` as epoch seconds with millis, as
     /// the AWS JSON protocol sends it).
     pub fn to_json(&self) -> Value {
@@ -201,6 +212,8 @@ mod tests {
                 error: Some("E".into()),
                 cause: None,
             },
+            thread: Arc::from(""),
+            seq: 1,
         };
         assert_eq!(
             e.to_json()["executionFailedEventDetails"],

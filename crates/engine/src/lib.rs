@@ -10,5 +10,8 @@ pub mod tasks;
 mod vars;
 
 pub use history::HistoryEvent;
-pub use run::{run_local, run_local_with, ExecutionOutcome, ExecutionStatus, RunOptions};
+pub use run::{
+    resume_local, run_local, run_local_with, ExecutionOutcome, ExecutionStatus, ReplayLog,
+    RunOptions,
+};
 pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest};

@@ -10,12 +10,14 @@ use crate::tasks::{NoTasks, TaskHandler, TaskRequest};
 use crate::vars::Vars;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::{FutureExt, LocalBoxFuture};
-use futures::stream::{FuturesOrdered, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 use stepwise_asl::error::{names, StateError};
 use stepwise_asl::json::to_text;
@@ -134,6 +136,19 @@ pub fn run_local_with(
     opts: &RunOptions,
     tasks: &dyn TaskHandler,
 ) -> ExecutionOutcome {
+    resume_local(machine, input, opts, tasks, &ReplayLog::default())
+}
+
+/// Resumes an execution whose first events were recorded in `replay` (e.g. before a crash):
+/// the definition runs again from the start, taking recorded events, timestamps and task
+/// results instead of producing them, then goes on live. The returned history holds both.
+pub fn resume_local(
+    machine: &StateMachine,
+    input: Value,
+    opts: &RunOptions,
+    tasks: &dyn TaskHandler,
+    replay: &ReplayLog,
+) -> ExecutionOutcome {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(opts.skip_waits)
@@ -151,7 +166,7 @@ pub fn run_local_with(
         }
     };
     rt.block_on(async {
-        let exec = Exec::new(machine, opts, tasks, &input);
+        let exec = Exec::new(machine, opts, tasks, &input, replay);
         exec.run(input).await
     })
 }
@@ -181,17 +196,81 @@ impl From<StateError> for Failure {
     }
 }
 
-/// A line of execution (the main flow, a Parallel branch or a Map iteration): it remembers the
-/// event its next event follows (`previousEventId`).
+/// A line of execution (the main flow, a Parallel branch or a Map iteration). It remembers the
+/// event its next event follows (`previousEventId`), numbers its own events (`seq`) so a replay
+/// can match them whatever the interleaving, and owns its random numbers (seeded from the
+/// execution's seed and its key) so concurrent branches don't perturb each other's draws.
 struct Thread {
+    key: Arc<str>,
     last: Cell<u64>,
+    seq: Cell<u32>,
+    /// Timestamp of this thread's latest event (recorded or new).
+    ts: Cell<DateTime<Utc>>,
+    rng: RefCell<Option<ChaCha8Rng>>,
+    seed: u64,
+    /// Events of a distributed Map's child runs belong to other executions: not recorded here.
+    silent: bool,
 }
 
 impl Thread {
-    fn after(id: u64) -> Thread {
+    fn new(key: Arc<str>, after: u64, ts: DateTime<Utc>, exec_seed: u64, silent: bool) -> Thread {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&*key, &mut h);
+        let seed = exec_seed ^ std::hash::Hasher::finish(&h);
         Thread {
-            last: Cell::new(id),
+            key,
+            last: Cell::new(after),
+            seq: Cell::new(0),
+            ts: Cell::new(ts),
+            rng: RefCell::new(None),
+            seed,
+            silent,
         }
+    }
+
+    /// A child line: a Parallel branch or Map iteration of the state entered at `entered`.
+    fn child(&self, entered: u64, attempt: u64, index: usize, after: u64, silent: bool) -> Thread {
+        let key: Arc<str> = Arc::from(format!("{}/{entered}.{attempt}.{index}", self.key));
+        let mut t = Thread::new(key, after, self.ts.get(), 0, silent || self.silent);
+        t.seed ^= self.seed.rotate_left(17);
+        t
+    }
+
+    fn rng(&self) -> std::cell::RefMut<'_, ChaCha8Rng> {
+        std::cell::RefMut::map(self.rng.borrow_mut(), |r| {
+            r.get_or_insert_with(|| ChaCha8Rng::seed_from_u64(self.seed))
+        })
+    }
+}
+
+/// Events recorded before a crash, by (thread, seq): a resumed execution re-runs its
+/// definition and takes these instead of emitting new ones or performing their effects again.
+#[derive(Default)]
+pub struct ReplayLog {
+    events: HashMap<(Arc<str>, u32), HistoryEvent>,
+    max_id: u64,
+}
+
+impl ReplayLog {
+    pub fn new(events: impl IntoIterator<Item = HistoryEvent>) -> ReplayLog {
+        let mut log = ReplayLog::default();
+        for e in events {
+            log.max_id = log.max_id.max(e.id);
+            log.events.insert((e.thread.clone(), e.seq), e);
+        }
+        log
+    }
+
+    fn get(&self, thread: &Thread, seq: u32) -> Option<&HistoryEvent> {
+        if self.events.is_empty() {
+            return None;
+        }
+        self.events.get(&(thread.key.clone(), seq))
+    }
+
+    /// The recorded event this thread will emit next, if any.
+    fn next(&self, thread: &Thread) -> Option<&HistoryEvent> {
+        self.get(thread, thread.seq.get())
     }
 }
 
@@ -199,12 +278,22 @@ impl Thread {
 struct Clock {
     base: DateTime<Utc>,
     t0: tokio::time::Instant,
+    /// Moves the clock forward to the latest replayed event, so a resumed run never records
+    /// time going backwards (only matters on the manual clock; real time is already later).
+    offset: Cell<chrono::Duration>,
 }
 
 impl Clock {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = tokio::time::Instant::now().saturating_duration_since(self.t0);
-        self.base + chrono::Duration::from_std(elapsed).unwrap_or_default()
+        self.base + chrono::Duration::from_std(elapsed).unwrap_or_default() + self.offset.get()
+    }
+
+    fn catch_up(&self, t: DateTime<Utc>) {
+        let now = self.now();
+        if t > now {
+            self.offset.set(self.offset.get() + (t - now));
+        }
     }
 }
 
@@ -215,7 +304,9 @@ struct Exec<'m> {
     events: RefCell<Vec<HistoryEvent>>,
     next_id: Cell<u64>,
     clock: Clock,
-    rng: RefCell<ChaCha8Rng>,
+    replay: &'m ReplayLog,
+    /// Set when a resumed run asks for a different event than the one recorded.
+    diverged: Cell<bool>,
     /// The context object's `Execution` and `StateMachine` members, built once.
     context_base: Map<String, Value>,
 }
@@ -303,6 +394,7 @@ impl<'m> Exec<'m> {
         opts: &'m RunOptions,
         tasks: &'m dyn TaskHandler,
         input: &Value,
+        replay: &'m ReplayLog,
     ) -> Self {
         let mut context_base = Map::new();
         let mut execution = json!({
@@ -326,28 +418,57 @@ impl<'m> Exec<'m> {
             opts,
             tasks,
             events: RefCell::new(Vec::new()),
-            next_id: Cell::new(1),
+            next_id: Cell::new(replay.max_id + 1),
             clock: Clock {
                 base: opts.start_time,
                 t0: tokio::time::Instant::now(),
+                offset: Cell::new(chrono::Duration::zero()),
             },
-            rng: RefCell::new(ChaCha8Rng::seed_from_u64(opts.seed)),
+            replay,
+            diverged: Cell::new(false),
             context_base,
         }
     }
 
     /// Records an event (when history is on) and returns its id. `details` is only built
-    /// when recording, so history-off runs pay nothing for it.
-    fn emit(&self, prev: u64, kind: &'static str, details: impl FnOnce() -> Details) -> u64 {
+    /// when recording, so history-off runs pay nothing for it. When the event was recorded
+    /// before (a resumed run), the recorded one is taken instead.
+    fn emit(
+        &self,
+        thread: &Thread,
+        prev: u64,
+        kind: &'static str,
+        details: impl FnOnce() -> Details,
+    ) -> u64 {
+        if thread.silent {
+            return prev;
+        }
+        let seq = thread.seq.get();
+        thread.seq.set(seq + 1);
+        if let Some(rec) = self.replay.get(thread, seq) {
+            if rec.kind != kind {
+                self.diverged.set(true);
+            }
+            thread.ts.set(rec.timestamp);
+            self.clock.catch_up(rec.timestamp);
+            if self.opts.record_history {
+                self.events.borrow_mut().push(rec.clone());
+            }
+            return rec.id;
+        }
         let id = self.next_id.get();
         self.next_id.set(id + 1);
+        let timestamp = self.clock.now();
+        thread.ts.set(timestamp);
         if self.opts.record_history {
             self.events.borrow_mut().push(HistoryEvent {
                 id,
                 previous_event_id: prev,
-                timestamp: self.clock.now(),
+                timestamp,
                 kind,
                 details: details(),
+                thread: thread.key.clone(),
+                seq,
             });
         }
         id
@@ -385,23 +506,48 @@ impl<'m> Exec<'m> {
     }
 
     async fn run(&self, input: Value) -> ExecutionOutcome {
-        self.emit(0, "ExecutionStarted", || Details::ExecutionStarted {
-            input: to_text(&input),
-            role_arn: self.opts.role_arn.clone(),
+        let main = Thread::new(
+            Arc::from(""),
+            0,
+            self.opts.start_time,
+            self.opts.seed,
+            false,
+        );
+        let thread = &main;
+        self.emit(thread, 0, "ExecutionStarted", || {
+            Details::ExecutionStarted {
+                input: to_text(&input),
+                role_arn: self.opts.role_arn.clone(),
+            }
         });
-        let main = Thread::after(0);
+        // The first state's entered event also follows 0, as AWS records it.
+        main.last.set(0);
+        let started_at = main.ts.get();
         let mut vars = Vars::default();
         let body = self.run_block(&self.machine.body, input, &main, &mut vars, None);
         let result = match self.machine.timeout_seconds {
-            Some(t) => tokio::time::timeout(Duration::from_secs(t), body)
-                .await
-                .ok(),
+            Some(t) => {
+                // Measured from the recorded start, so a resumed run keeps its deadline.
+                let deadline = started_at + chrono::Duration::seconds(t as i64);
+                let left = (deadline - self.clock.now()).to_std().unwrap_or_default();
+                tokio::time::timeout(left, body).await.ok()
+            }
             None => Some(body.await),
+        };
+        let result = match result {
+            Some(Ok(_)) | Some(Err(_)) if self.diverged.get() => Some(Err(Failure {
+                error: Some(names::RUNTIME.into()),
+                cause: Some(
+                    "The execution's recorded history does not match its definition; it cannot be resumed."
+                        .into(),
+                ),
+            })),
+            other => other,
         };
         let (status, output, error, cause) = match result {
             Some(Ok(out)) => {
                 let text = to_text(&out);
-                self.emit(main.last.get(), "ExecutionSucceeded", || {
+                self.emit(thread, main.last.get(), "ExecutionSucceeded", || {
                     Details::ExecutionSucceeded {
                         output: text.clone(),
                     }
@@ -409,7 +555,7 @@ impl<'m> Exec<'m> {
                 (ExecutionStatus::Succeeded, Some(text), None, None)
             }
             Some(Err(f)) => {
-                self.emit(main.last.get(), "ExecutionFailed", || {
+                self.emit(thread, main.last.get(), "ExecutionFailed", || {
                     Details::ExecutionEnded {
                         error: f.error.clone(),
                         cause: f.cause.clone(),
@@ -418,7 +564,7 @@ impl<'m> Exec<'m> {
                 (ExecutionStatus::Failed, None, f.error, f.cause)
             }
             None => {
-                self.emit(main.last.get(), "ExecutionTimedOut", || {
+                self.emit(thread, main.last.get(), "ExecutionTimedOut", || {
                     Details::ExecutionEnded {
                         error: Some(names::TIMEOUT.to_string()),
                         cause: None,
@@ -437,7 +583,12 @@ impl<'m> Exec<'m> {
             output,
             error,
             cause,
-            history: self.events.take(),
+            history: {
+                let mut h = self.events.take();
+                // Replayed and new events interleave by thread; the history reads by id.
+                h.sort_by_key(|e| e.id);
+                h
+            },
         }
     }
 
@@ -501,14 +652,17 @@ impl<'m> Exec<'m> {
         vars: &mut Vars,
         item: Option<MapItem<'_>>,
     ) -> Result<Step, Failure> {
-        let entered_at = self.clock.now();
-        let entered = self.emit(thread.last.get(), state_event(&state.kind, true), || {
-            Details::StateEntered {
+        let entered = self.emit(
+            thread,
+            thread.last.get(),
+            state_event(&state.kind, true),
+            || Details::StateEntered {
                 name: state.name.clone(),
                 input: to_text(&raw),
-            }
-        });
+            },
+        );
         thread.last.set(entered);
+        let entered_at = thread.ts.get();
         let context = if state.uses_context {
             self.context(state, entered_at, 0, item)
         } else {
@@ -528,7 +682,7 @@ impl<'m> Exec<'m> {
                     .await
             }
             _ => self
-                .run_simple(state, raw, vars, &context)
+                .run_simple(thread, state, raw, vars, &context)
                 .await
                 .map_err(|e| self.runtime_failure(state, entered, e)),
         };
@@ -573,17 +727,22 @@ impl<'m> Exec<'m> {
                 )),
             });
         }
-        let id = self.emit(thread.last.get(), state_event(&state.kind, false), || {
-            Details::StateExited {
-                name: state.name.clone(),
-                output: text.unwrap_or_default(),
-                // An empty Assign leaves no trace in the event.
-                assigned: assigned
-                    .as_ref()
-                    .filter(|a| !a.is_empty())
-                    .map(|a| a.iter().map(|(k, v)| (k.clone(), to_text(v))).collect()),
-            }
-        });
+        let id = self.emit(
+            thread,
+            thread.last.get(),
+            state_event(&state.kind, false),
+            || {
+                Details::StateExited {
+                    name: state.name.clone(),
+                    output: text.unwrap_or_default(),
+                    // An empty Assign leaves no trace in the event.
+                    assigned: assigned
+                        .as_ref()
+                        .filter(|a| !a.is_empty())
+                        .map(|a| a.iter().map(|(k, v)| (k.clone(), to_text(v))).collect()),
+                }
+            },
+        );
         thread.last.set(id);
         Ok(match next {
             Some(n) => Step::Next(n, output),
@@ -594,6 +753,7 @@ impl<'m> Exec<'m> {
     /// Pass, Choice, Wait, Succeed and Fail: no retries, no children.
     async fn run_simple(
         &self,
+        thread: &Thread,
         state: &State,
         raw: Value,
         vars: &mut Vars,
@@ -603,14 +763,10 @@ impl<'m> Exec<'m> {
         match &state.kind {
             StateKind::Pass(p) => {
                 let eff = step::apply_input_path(state, &raw, scope)?;
-                let eff = step::apply_template(
-                    p.parameters.as_ref(),
-                    eff,
-                    scope,
-                    &mut *self.rng.borrow_mut(),
-                )?;
+                let eff =
+                    step::apply_template(p.parameters.as_ref(), eff, scope, &mut *thread.rng())?;
                 let result = step::pass_result(p.result.as_ref(), eff);
-                let assigned = self.assign(state.assign.as_ref(), &result, scope)?;
+                let assigned = self.assign(thread, state.assign.as_ref(), &result, scope)?;
                 let out = step::apply_result_path(&p.result_path, raw, result)?;
                 let out = step::apply_output_path(state, out, scope)?;
                 self.commit(vars, &assigned);
@@ -623,8 +779,8 @@ impl<'m> Exec<'m> {
                 let eff = step::apply_input_path(state, &raw, scope)?;
                 let (next, idx) = step::choose(c, &eff, scope)?;
                 let branch_assign = idx.and_then(|i| c.choices[i].assign.as_ref());
-                let mut assigned = self.assign(state.assign.as_ref(), &eff, scope)?;
-                if let Some(extra) = self.assign(branch_assign, &eff, scope)? {
+                let mut assigned = self.assign(thread, state.assign.as_ref(), &eff, scope)?;
+                if let Some(extra) = self.assign(thread, branch_assign, &eff, scope)? {
                     assigned.get_or_insert_with(Map::new).extend(extra);
                 }
                 let out = step::apply_output_path(state, eff, scope)?;
@@ -637,11 +793,11 @@ impl<'m> Exec<'m> {
             }
             StateKind::Wait(w) => {
                 let eff = step::apply_input_path(state, &raw, scope)?;
-                let until = step::wait_until(w, &eff, scope, self.clock.now())?;
-                let assigned = self.assign(state.assign.as_ref(), &eff, scope)?;
+                let until = step::wait_until(w, &eff, scope, thread.ts.get())?;
+                let assigned = self.assign(thread, state.assign.as_ref(), &eff, scope)?;
                 let out = step::apply_output_path(state, eff, scope)?;
                 self.commit(vars, &assigned);
-                self.sleep_until(until).await;
+                self.sleep_until(thread, until).await;
                 Ok(Flow::Continue {
                     output: out,
                     assigned,
@@ -667,11 +823,12 @@ impl<'m> Exec<'m> {
 
     fn assign(
         &self,
+        thread: &Thread,
         t: Option<&Template>,
         doc: &Value,
         scope: Scope,
     ) -> Result<Option<Map<String, Value>>, StateError> {
-        step::eval_assign(t, doc, scope, &mut *self.rng.borrow_mut())
+        step::eval_assign(t, doc, scope, &mut *thread.rng())
     }
 
     fn commit(&self, vars: &mut Vars, assigned: &Option<Map<String, Value>>) {
@@ -680,7 +837,11 @@ impl<'m> Exec<'m> {
         }
     }
 
-    async fn sleep_until(&self, until: DateTime<Utc>) {
+    /// Waits on the run's clock, unless a resumed run already recorded what came after.
+    async fn sleep_until(&self, thread: &Thread, until: DateTime<Utc>) {
+        if self.replay.next(thread).is_some() {
+            return;
+        }
         let now = self.clock.now();
         if until > now {
             if let Ok(d) = (until - now).to_std() {
@@ -689,19 +850,20 @@ impl<'m> Exec<'m> {
         }
     }
 
-    async fn sleep_secs(&self, secs: f64) {
-        if secs > 0.0 && secs.is_finite() {
+    async fn sleep_secs(&self, thread: &Thread, secs: f64) {
+        if secs > 0.0 && secs.is_finite() && self.replay.next(thread).is_none() {
             tokio::time::sleep(Duration::from_secs_f64(secs.min(1e9))).await;
         }
     }
 
-    fn unit_random(&self) -> f64 {
-        self.rng.borrow_mut().gen::<f64>()
+    fn unit_random(&self, thread: &Thread) -> f64 {
+        thread.rng().gen::<f64>()
     }
 
     /// After a failed attempt: retry (returns true after the delay), or not.
     async fn should_retry(
         &self,
+        thread: &Thread,
         retriers: &[stepwise_asl::model::Retrier],
         attempts: &mut Vec<u64>,
         f: &Failure,
@@ -710,11 +872,11 @@ impl<'m> Exec<'m> {
             return false;
         }
         attempts.resize(retriers.len(), 0);
-        let unit = self.unit_random();
+        let unit = self.unit_random(thread);
         match step::retry_delay(retriers, attempts, f.name(), unit) {
             Some((idx, delay)) => {
                 attempts[idx] += 1;
-                self.sleep_secs(delay).await;
+                self.sleep_secs(thread, delay).await;
                 true
             }
             None => false,
@@ -724,6 +886,7 @@ impl<'m> Exec<'m> {
     /// A failure that no retrier took: caught (go to the catcher's Next) or passed up.
     fn catch_or_fail(
         &self,
+        thread: &Thread,
         catchers: &[stepwise_asl::model::Catcher],
         f: Failure,
         raw: Value,
@@ -738,7 +901,7 @@ impl<'m> Exec<'m> {
                 let err_out = f.error_output();
                 let scope = self.scope(context, vars);
                 let assigned = self
-                    .assign(c.assign.as_ref(), &err_out, scope)
+                    .assign(thread, c.assign.as_ref(), &err_out, scope)
                     .map_err(Failure::from)?;
                 let out =
                     step::apply_result_path(&c.result_path, raw, err_out).map_err(Failure::from)?;
@@ -758,6 +921,7 @@ impl<'m> Exec<'m> {
     #[allow(clippy::too_many_arguments)]
     fn finish_result(
         &self,
+        thread: &Thread,
         state: &State,
         selector: Option<&Template>,
         result_path: &ResultPath,
@@ -767,8 +931,8 @@ impl<'m> Exec<'m> {
         vars: &mut Vars,
     ) -> Result<Flow, StateError> {
         let scope = self.scope(context, vars);
-        let result = step::apply_template(selector, result, scope, &mut *self.rng.borrow_mut())?;
-        let assigned = self.assign(state.assign.as_ref(), &result, scope)?;
+        let result = step::apply_template(selector, result, scope, &mut *thread.rng())?;
+        let assigned = self.assign(thread, state.assign.as_ref(), &result, scope)?;
         let out = step::apply_result_path(result_path, raw, result)?;
         let out = step::apply_output_path(state, out, scope)?;
         self.commit(vars, &assigned);
@@ -848,12 +1012,12 @@ impl<'m> Exec<'m> {
                 task.parameters.as_ref(),
                 eff.clone(),
                 self.scope(context_now, vars),
-                &mut *self.rng.borrow_mut(),
+                &mut *thread.rng(),
             )
             .map_err(fail)?;
             let prev = thread.last.get();
             let id = match &events {
-                TaskEvents::Lambda => self.emit(prev, "LambdaFunctionScheduled", || {
+                TaskEvents::Lambda => self.emit(thread, prev, "LambdaFunctionScheduled", || {
                     let mut d = Map::new();
                     d.insert("input".into(), Value::from(to_text(&params)));
                     d.insert("inputDetails".into(), json!({"truncated": false}));
@@ -866,7 +1030,7 @@ impl<'m> Exec<'m> {
                 TaskEvents::Generic {
                     resource_type,
                     resource,
-                } => self.emit(prev, "TaskScheduled", || {
+                } => self.emit(thread, prev, "TaskScheduled", || {
                     let mut d = Map::new();
                     d.insert("resourceType".into(), Value::from(resource_type.clone()));
                     d.insert("resource".into(), Value::from(resource.clone()));
@@ -883,11 +1047,13 @@ impl<'m> Exec<'m> {
             };
             thread.last.set(id);
             let id = match &events {
-                TaskEvents::Lambda => self.emit(id, "LambdaFunctionStarted", || Details::None),
+                TaskEvents::Lambda => {
+                    self.emit(thread, id, "LambdaFunctionStarted", || Details::None)
+                }
                 TaskEvents::Generic {
                     resource_type,
                     resource,
-                } => self.emit(id, "TaskStarted", || {
+                } => self.emit(thread, id, "TaskStarted", || {
                     Details::Json(json!({"resourceType": resource_type, "resource": resource}))
                 }),
             };
@@ -899,26 +1065,33 @@ impl<'m> Exec<'m> {
                 timeout_seconds: timeout,
                 heartbeat_seconds: heartbeat,
             };
-            let call = self.tasks.invoke(req);
-            let outcome = match timeout {
-                Some(t) => match tokio::time::timeout(Duration::from_secs(t), call).await {
-                    Ok(r) => r,
-                    Err(_) => Err(StateError::new(names::TIMEOUT, "")),
-                },
-                None => call.await,
+            let outcome = match self.replay.next(thread).and_then(recorded_task_outcome) {
+                // A resumed run: the task already answered before the crash.
+                Some(recorded) => recorded,
+                None => {
+                    let call = self.tasks.invoke(req);
+                    match timeout {
+                        Some(t) => match tokio::time::timeout(Duration::from_secs(t), call).await {
+                            Ok(r) => r,
+                            Err(_) => Err(StateError::new(names::TIMEOUT, "")),
+                        },
+                        None => call.await,
+                    }
+                }
             };
             match outcome {
                 Ok(result) => {
                     let id = match &events {
-                        TaskEvents::Lambda => self.emit(thread.last.get(), "LambdaFunctionSucceeded", || {
+                        TaskEvents::Lambda => self.emit(thread, thread.last.get(), "LambdaFunctionSucceeded", || {
                             Details::Json(json!({"output": to_text(&result), "outputDetails": {"truncated": false}}))
                         }),
-                        TaskEvents::Generic { resource_type, resource } => self.emit(thread.last.get(), "TaskSucceeded", || {
+                        TaskEvents::Generic { resource_type, resource } => self.emit(thread, thread.last.get(), "TaskSucceeded", || {
                             Details::Json(json!({"resourceType": resource_type, "resource": resource, "output": to_text(&result), "outputDetails": {"truncated": false}}))
                         }),
                     };
                     thread.last.set(id);
                     return match self.finish_result(
+                        thread,
                         state,
                         task.result_selector.as_ref(),
                         &task.result_path,
@@ -930,7 +1103,7 @@ impl<'m> Exec<'m> {
                         Ok(flow) => Ok(flow),
                         Err(e) => {
                             let f = self.runtime_failure(state, entered, e);
-                            self.catch_or_fail(&task.catch, f, Value::Null, context, vars)
+                            self.catch_or_fail(thread, &task.catch, f, Value::Null, context, vars)
                         }
                     };
                 }
@@ -943,7 +1116,7 @@ impl<'m> Exec<'m> {
                         (TaskEvents::Generic { .. }, false) => "TaskFailed",
                         (TaskEvents::Generic { .. }, true) => "TaskTimedOut",
                     };
-                    let id = self.emit(thread.last.get(), kind, || {
+                    let id = self.emit(thread, thread.last.get(), kind, || {
                         let mut d = Map::new();
                         if let TaskEvents::Generic {
                             resource_type,
@@ -962,10 +1135,13 @@ impl<'m> Exec<'m> {
                         Details::Json(Value::Object(d))
                     });
                     thread.last.set(id);
-                    if self.should_retry(&task.retry, &mut attempts, &f).await {
+                    if self
+                        .should_retry(thread, &task.retry, &mut attempts, &f)
+                        .await
+                    {
                         continue;
                     }
-                    return self.catch_or_fail(&task.catch, f, raw, context, vars);
+                    return self.catch_or_fail(thread, &task.catch, f, raw, context, vars);
                 }
             }
         }
@@ -985,38 +1161,41 @@ impl<'m> Exec<'m> {
         let fail = |e: StateError| self.runtime_failure(state, entered, e);
         let scope = self.scope(context, vars);
         let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
-        let eff = step::apply_template(
-            par.parameters.as_ref(),
-            eff,
-            scope,
-            &mut *self.rng.borrow_mut(),
-        )
-        .map_err(fail)?;
-        let mut attempts = Vec::new();
+        let eff = step::apply_template(par.parameters.as_ref(), eff, scope, &mut *thread.rng())
+            .map_err(fail)?;
+        let mut attempts: Vec<u64> = Vec::new();
         loop {
-            let started = self.emit(thread.last.get(), "ParallelStateStarted", || Details::None);
+            let started = self.emit(thread, thread.last.get(), "ParallelStateStarted", || {
+                Details::None
+            });
             thread.last.set(started);
             let shared = Rc::new(std::mem::take(vars));
-            let outcome = self
-                .fan_out(
-                    par.branches
-                        .iter()
-                        .map(|b| (b, eff.clone(), None))
-                        .collect(),
-                    started,
-                    0,
-                    &shared,
-                    None,
-                )
-                .await;
+            let fan = FanOut {
+                parent: thread,
+                entered,
+                attempt: attempts.iter().sum(),
+                silent: false,
+                first_index: 0,
+                parent_event: started,
+                limit: 0,
+                shared: &shared,
+                map_name: None,
+            };
+            let branches = par
+                .branches
+                .iter()
+                .map(|b| (b, eff.clone(), None))
+                .collect();
+            let outcome = self.fan_out(fan, branches).await;
             *vars = Rc::try_unwrap(shared).unwrap_or_default();
             match outcome {
                 Ok(results) => {
                     let last = self.last_id();
-                    self.emit(last, "ParallelStateSucceeded", || Details::None);
+                    self.emit(thread, last, "ParallelStateSucceeded", || Details::None);
                     thread.last.set(last);
                     return self
                         .finish_result(
+                            thread,
                             state,
                             par.result_selector.as_ref(),
                             &par.result_path,
@@ -1029,13 +1208,16 @@ impl<'m> Exec<'m> {
                 }
                 Err((f, last)) => {
                     // A retried Parallel starts again without a failed event.
-                    if self.should_retry(&par.retry, &mut attempts, &f).await {
+                    if self
+                        .should_retry(thread, &par.retry, &mut attempts, &f)
+                        .await
+                    {
                         thread.last.set(last);
                         continue;
                     }
-                    let id = self.emit(last, "ParallelStateFailed", || Details::None);
+                    let id = self.emit(thread, last, "ParallelStateFailed", || Details::None);
                     thread.last.set(id);
-                    return self.catch_or_fail(&par.catch, f, raw, context, vars);
+                    return self.catch_or_fail(thread, &par.catch, f, raw, context, vars);
                 }
             }
         }
@@ -1044,76 +1226,77 @@ impl<'m> Exec<'m> {
     /// Runs blocks concurrently (at most `limit` at once, 0 = all), each in its own thread and
     /// variable scope. Results come back in order. On the first failure the rest are dropped
     /// and the failure is returned with the id of the failing thread's last event.
-    /// `map_name` makes each block a Map iteration (with iteration events).
     fn fan_out<'a>(
         &'a self,
+        f: FanOut<'a>,
         blocks: Vec<(&'a States, Value, Option<MapItem<'a>>)>,
-        parent_event: u64,
-        limit: usize,
-        shared: &'a Rc<Vars>,
-        map_name: Option<&'a str>,
     ) -> LocalBoxFuture<'a, Result<Vec<Value>, (Failure, u64)>> {
         Box::pin(async move {
             let total = blocks.len();
-            let limit = if limit == 0 { total.max(1) } else { limit };
+            let limit = if f.limit == 0 { total.max(1) } else { f.limit };
             // The event the next iteration follows: the previous iteration's last state event.
-            let cursor = Cell::new(parent_event);
+            let cursor = Cell::new(f.parent_event);
             let mut pending = blocks.into_iter().enumerate();
-            let mut running = FuturesOrdered::new();
-            let mut results = Vec::with_capacity(total);
-            let start_one = |(index, (block, input, item)): (
-                usize,
-                (&'a States, Value, Option<MapItem<'a>>),
-            )| {
-                let cursor = &cursor;
-                async move {
-                    let th = Thread::after(cursor.get());
-                    if let Some(name) = map_name {
-                        let id = self.emit(cursor.get(), "MapIterationStarted", || {
-                            Details::MapIteration {
+            // Unordered, so the first failure is seen as soon as it happens: AWS stops the
+            // other branches/iterations then (dropping their futures does that here).
+            let mut running = FuturesUnordered::new();
+            let mut results: Vec<Option<Value>> = vec![None; total];
+            let start_one =
+                |(i, (block, input, item)): (usize, (&'a States, Value, Option<MapItem<'a>>))| {
+                    let cursor = &cursor;
+                    let index = f.first_index + i;
+                    async move {
+                        let th =
+                            f.parent
+                                .child(f.entered, f.attempt, index, cursor.get(), f.silent);
+                        if let Some(name) = f.map_name {
+                            let id = self.emit(&th, cursor.get(), "MapIterationStarted", || {
+                                Details::MapIteration {
+                                    name: name.to_string(),
+                                    index,
+                                }
+                            });
+                            th.last.set(id);
+                        }
+                        let mut local = Vars::child(f.shared.clone());
+                        let r = self.run_block(block, input, &th, &mut local, item).await;
+                        if let Some(name) = f.map_name {
+                            let kind = if r.is_ok() {
+                                "MapIterationSucceeded"
+                            } else {
+                                "MapIterationFailed"
+                            };
+                            self.emit(&th, th.last.get(), kind, || Details::MapIteration {
                                 name: name.to_string(),
                                 index,
-                            }
-                        });
-                        th.last.set(id);
+                            });
+                        }
+                        cursor.set(th.last.get());
+                        r.map(|v| (i, v)).map_err(|e| (e, th.last.get()))
                     }
-                    let mut local = Vars::child(shared.clone());
-                    let r = self.run_block(block, input, &th, &mut local, item).await;
-                    if let Some(name) = map_name {
-                        let kind = if r.is_ok() {
-                            "MapIterationSucceeded"
-                        } else {
-                            "MapIterationFailed"
-                        };
-                        self.emit(th.last.get(), kind, || Details::MapIteration {
-                            name: name.to_string(),
-                            index,
-                        });
-                    }
-                    cursor.set(th.last.get());
-                    r.map_err(|f| (f, th.last.get()))
-                }
-            };
+                };
             // Start items one at a time and collect whatever finishes at once, so only the
             // items really waiting (on a timer or a task) stay alive: memory follows active
             // work, not the item count.
             while running.len() < limit {
                 let Some(b) = pending.next() else { break };
-                running.push_back(start_one(b));
+                running.push(start_one(b));
                 while let Some(Some(r)) = running.next().now_or_never() {
-                    results.push(r?);
+                    let (i, v) = r?;
+                    results[i] = Some(v);
                     if running.len() + 1 >= limit {
                         break;
                     }
                 }
             }
             while let Some(r) = running.next().await {
-                results.push(r?);
+                let (i, v) = r?;
+                results[i] = Some(v);
                 if let Some(b) = pending.next() {
-                    running.push_back(start_one(b));
+                    running.push(start_one(b));
                 }
             }
-            Ok(results)
+            Ok(results.into_iter().map(Option::unwrap_or_default).collect())
         })
     }
 
@@ -1133,14 +1316,14 @@ impl<'m> Exec<'m> {
         let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
         // Computed again for each attempt so the items are moved, not copied, into iterations.
         let mut first_plan = Some(step::map_plan(map, &eff, scope).map_err(fail)?);
-        let mut attempts = Vec::new();
+        let mut attempts: Vec<u64> = Vec::new();
         loop {
             let plan = match first_plan.take() {
                 Some(p) => p,
                 None => step::map_plan(map, &eff, self.scope(context, vars)).map_err(fail)?,
             };
             let length = plan.items.len();
-            let started = self.emit(thread.last.get(), "MapStateStarted", || {
+            let started = self.emit(thread, thread.last.get(), "MapStateStarted", || {
                 Details::MapStateStarted { length }
             });
             thread.last.set(started);
@@ -1153,7 +1336,7 @@ impl<'m> Exec<'m> {
                     None => value,
                     Some(sel) => {
                         let mut ctx = if context.is_null() {
-                            self.context(state, self.clock.now(), 0, None)
+                            self.context(state, thread.ts.get(), 0, None)
                         } else {
                             context.clone()
                         };
@@ -1169,7 +1352,7 @@ impl<'m> Exec<'m> {
                                 context: &ctx,
                                 variables: scope.variables,
                             },
-                            &mut *self.rng.borrow_mut(),
+                            &mut *thread.rng(),
                         )
                         .map_err(fail)?
                     }
@@ -1179,9 +1362,11 @@ impl<'m> Exec<'m> {
             let distributed = map.mode == ProcessorMode::Distributed;
             let mut run_cursor = started;
             if distributed {
-                let arn = self.map_run_arn(map);
-                run_cursor = self.emit(started, "MapRunStarted", || Details::MapRunStarted {
-                    map_run_arn: arn.clone(),
+                let arn = self.map_run_arn(thread, map);
+                run_cursor = self.emit(thread, started, "MapRunStarted", || {
+                    Details::MapRunStarted {
+                        map_run_arn: arn.clone(),
+                    }
                 });
             }
             let blocks = inputs
@@ -1189,34 +1374,31 @@ impl<'m> Exec<'m> {
                 .map(|i| (&map.processor, i, None))
                 .collect();
             let shared = Rc::new(std::mem::take(vars));
-            // Distributed iterations are child executions: their events stay out of this history.
-            let saved = distributed.then(|| (self.events.borrow().len(), self.next_id.get()));
-            let outcome = self
-                .fan_out_map(
-                    blocks,
-                    run_cursor,
-                    plan.max_concurrency,
-                    &shared,
-                    (!distributed).then_some(state.name.as_str()),
-                    tol_count,
-                    tol_pct,
-                )
-                .await;
-            if let Some((len, next)) = saved {
-                self.events.borrow_mut().truncate(len);
-                self.next_id.set(next);
-            }
+            let fan = FanOut {
+                parent: thread,
+                entered,
+                attempt: attempts.iter().sum(),
+                // Distributed iterations are child executions: their events stay out of this history.
+                silent: distributed,
+                first_index: 0,
+                parent_event: run_cursor,
+                limit: plan.max_concurrency,
+                shared: &shared,
+                map_name: (!distributed).then_some(state.name.as_str()),
+            };
+            let outcome = self.fan_out_map(fan, blocks, tol_count, tol_pct).await;
             *vars = Rc::try_unwrap(shared).unwrap_or_default();
             match outcome {
                 Ok(results) => {
                     let mut last = self.last_id();
                     if distributed {
-                        last = self.emit(run_cursor, "MapRunSucceeded", || Details::None);
+                        last = self.emit(thread, run_cursor, "MapRunSucceeded", || Details::None);
                     }
-                    self.emit(last, "MapStateSucceeded", || Details::None);
+                    self.emit(thread, last, "MapStateSucceeded", || Details::None);
                     thread.last.set(last);
                     return self
                         .finish_result(
+                            thread,
                             state,
                             map.result_selector.as_ref(),
                             &map.result_path,
@@ -1229,47 +1411,50 @@ impl<'m> Exec<'m> {
                 }
                 Err((f, last)) => {
                     let last = if distributed {
-                        self.emit(self.last_id(), "MapRunFailed", || Details::None)
+                        self.emit(thread, self.last_id(), "MapRunFailed", || Details::None)
                     } else {
                         last
                     };
                     // A retried Map starts again without a failed event.
-                    if self.should_retry(&map.retry, &mut attempts, &f).await {
+                    if self
+                        .should_retry(thread, &map.retry, &mut attempts, &f)
+                        .await
+                    {
                         thread.last.set(last);
                         continue;
                     }
-                    let id = self.emit(last, "MapStateFailed", || Details::None);
+                    let id = self.emit(thread, last, "MapStateFailed", || Details::None);
                     thread.last.set(id);
-                    return self.catch_or_fail(&map.catch, f, raw, context, vars);
+                    return self.catch_or_fail(thread, &map.catch, f, raw, context, vars);
                 }
             }
         }
     }
 
     /// Map fan-out with tolerated failures: failed items count against the tolerance instead
-    /// of failing the Map at once.
-    #[allow(clippy::too_many_arguments)]
+    /// of failing the Map at once (items then run one after another).
     async fn fan_out_map<'a>(
         &'a self,
+        fan: FanOut<'a>,
         blocks: Vec<(&'a States, Value, Option<MapItem<'a>>)>,
-        parent_event: u64,
-        limit: usize,
-        shared: &'a Rc<Vars>,
-        map_name: Option<&'a str>,
         tol_count: Option<u64>,
         tol_pct: Option<f64>,
     ) -> Result<Vec<Value>, (Failure, u64)> {
         if tol_count.is_none() && tol_pct.is_none() {
-            return self
-                .fan_out(blocks, parent_event, limit, shared, map_name)
-                .await;
+            return self.fan_out(fan, blocks).await;
         }
         let total = blocks.len();
         let mut results = Vec::with_capacity(total);
         let mut failed = 0usize;
-        let mut cursor = parent_event;
-        for b in blocks {
-            match self.fan_out(vec![b], cursor, 1, shared, map_name).await {
+        let mut cursor = fan.parent_event;
+        for (index, b) in blocks.into_iter().enumerate() {
+            let one = FanOut {
+                first_index: index,
+                parent_event: cursor,
+                limit: 1,
+                ..fan
+            };
+            match self.fan_out(one, vec![b]).await {
                 Ok(mut r) => {
                     cursor = self.last_id();
                     results.append(&mut r);
@@ -1278,7 +1463,6 @@ impl<'m> Exec<'m> {
                     failed += 1;
                     cursor = last;
                     if step::map_exceeds_tolerance(failed, total, tol_count, tol_pct) {
-                        let _ = f;
                         return Err((
                             Failure {
                                 error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
@@ -1296,18 +1480,18 @@ impl<'m> Exec<'m> {
         Ok(results)
     }
 
-    fn map_run_arn(&self, map: &MapState) -> String {
+    fn map_run_arn(&self, thread: &Thread, map: &MapState) -> String {
         let prefix = self
             .opts
             .state_machine_arn
             .replacen(":stateMachine:", ":mapRun:", 1);
-        let label = map.label.clone().unwrap_or_else(|| self.uuid());
-        format!("{prefix}/{label}:{}", self.uuid())
+        let label = map.label.clone().unwrap_or_else(|| self.uuid(thread));
+        format!("{prefix}/{label}:{}", self.uuid(thread))
     }
 
-    fn uuid(&self) -> String {
+    fn uuid(&self, thread: &Thread) -> String {
         let mut bytes = [0u8; 16];
-        self.rng.borrow_mut().fill(&mut bytes);
+        thread.rng().fill(&mut bytes);
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -1319,6 +1503,41 @@ impl<'m> Exec<'m> {
             &h[16..20],
             &h[20..32]
         )
+    }
+}
+
+/// Where a fan-out's children hang: their parent thread and state entry (for thread keys),
+/// which attempt of the state this is, and how they are scheduled.
+#[derive(Clone, Copy)]
+struct FanOut<'a> {
+    parent: &'a Thread,
+    entered: u64,
+    attempt: u64,
+    /// Children of a distributed Map: their events are not part of this history.
+    silent: bool,
+    first_index: usize,
+    parent_event: u64,
+    limit: usize,
+    shared: &'a Rc<Vars>,
+    /// Set for Map iterations (they get iteration events), unset for Parallel branches.
+    map_name: Option<&'a str>,
+}
+
+/// The answer a recorded task event carries (`TaskSucceeded`, `TaskFailed`, …), if it is one.
+fn recorded_task_outcome(e: &HistoryEvent) -> Option<Result<Value, StateError>> {
+    let details = e.details_json()?;
+    let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_string);
+    match e.kind {
+        "TaskSucceeded" | "LambdaFunctionSucceeded" => {
+            let out = text("output").unwrap_or_else(|| "null".into());
+            Some(Ok(serde_json::from_str(&out).unwrap_or(Value::Null)))
+        }
+        "TaskFailed" | "LambdaFunctionFailed" => Some(Err(StateError::new(
+            text("error").unwrap_or_default(),
+            text("cause").unwrap_or_default(),
+        ))),
+        "TaskTimedOut" | "LambdaFunctionTimedOut" => Some(Err(StateError::new(names::TIMEOUT, ""))),
+        _ => None,
     }
 }
 
