@@ -84,6 +84,21 @@ struct RunArgs {
     express: bool,
 }
 
+/// Prints a line on stdout; a closed stdout (`stepwise run … | head`) ends quietly instead of
+/// panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = writeln!(stdout, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            return Err(e.into());
+        }
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -119,16 +134,33 @@ fn options(express: bool) -> ValidateOptions {
 
 fn print_diagnostics(path: &Path, text: &str, diags: &[Diagnostic]) {
     for d in diags {
-        let pos = stepwise_asl::locate::locate(text, &d.location)
-            .map(|(l, c)| format!(":{l}:{c}"))
-            .unwrap_or_default();
-        let at = if d.location.is_empty() {
-            String::new()
-        } else {
-            format!(" (at {})", d.location)
+        // JSON syntax errors carry the parser's own position ("line: 4, column: 1"), the
+        // others a JSON pointer into the definition.
+        let (pos, at) = match syntax_position(&d.location) {
+            Some(lc) => (Some(lc), String::new()),
+            None if d.location.is_empty() => (None, String::new()),
+            None => (
+                stepwise_asl::locate::locate(text, &d.location),
+                format!(" (at {})", d.location),
+            ),
         };
-        eprintln!("{}{pos}: {}: {}{at}", path.display(), d.code, d.message);
+        let pos = pos.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        let message = d.message.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!("{}{pos}: {}: {message}{at}", path.display(), d.code);
     }
+}
+
+/// The `line: N, column: M` of a Jackson-style parser location.
+fn syntax_position(location: &str) -> Option<(usize, usize)> {
+    let after = |key: &str| -> Option<usize> {
+        let i = location.rfind(key)? + key.len();
+        let digits: String = location[i..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    Some((after("line: ")?, after("column: ")?))
 }
 
 fn validate(path: &Path, as_json: bool, express: bool) -> Result<ExitCode> {
@@ -149,9 +181,9 @@ fn validate(path: &Path, as_json: bool, express: bool) -> Result<ExitCode> {
             }).collect::<Result<Vec<_>, serde_json::Error>>()?,
             "truncated": false,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        out!("{}", serde_json::to_string_pretty(&out)?);
     } else if diags.is_empty() {
-        println!("{}: valid", path.display());
+        out!("{}: valid", path.display());
     } else {
         print_diagnostics(path, &text, &diags);
     }
@@ -176,6 +208,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         (None, Some(f)) => read(f)?,
         (None, None) => "{}".to_string(),
     };
+    if input_text.len() > stepwise_engine::run::PAYLOAD_LIMIT {
+        eprintln!(
+            "stepwise: InvalidExecutionInput: the input is {} bytes; the limit is {} bytes (256 KiB)",
+            input_text.len(),
+            stepwise_engine::run::PAYLOAD_LIMIT
+        );
+        return Ok(ExitCode::from(2));
+    }
     let input: Value = match serde_json::from_str(&input_text) {
         Ok(v) => v,
         Err(e) => {
@@ -216,9 +256,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             "cause": outcome.cause,
             "history": outcome.history.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        out!("{}", serde_json::to_string_pretty(&out)?);
     } else if let Some(o) = &outcome.output {
-        println!("{o}");
+        out!("{o}");
     } else {
         eprintln!(
             "{}: error: {} cause: {}",

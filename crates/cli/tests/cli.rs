@@ -243,7 +243,6 @@ fn validate_invalid_json() {
 }
 
 #[test]
-#[ignore = "bug: INVALID_JSON_DESCRIPTION is printed without FILE:LINE:COL and spans several lines"]
 fn validate_invalid_json_has_file_line_col_on_one_line() {
     let f = write_text(
         "truncated2.asl.json",
@@ -473,7 +472,6 @@ fn run_unreadable_files_exit_2() {
 }
 
 #[test]
-#[ignore = "bug: an execution input over 256 KiB is accepted (AWS StartExecution rejects input > 262144 bytes)"]
 fn run_rejects_oversized_input() {
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
     let f = write_json("identity.asl.json", &def);
@@ -1103,7 +1101,6 @@ fn seed_must_be_a_number() {
 // known bugs
 
 #[test]
-#[ignore = "bug: States.DataLimitExceeded is only raised with --history, so the flag changes the outcome"]
 fn data_limit_does_not_depend_on_history_flag() {
     // 100 Map iterations of 1,000 numbers each: ~500 KB of state output, over the 256 KiB limit.
     let def = json!({"StartAt": "Seed", "States": {
@@ -1125,7 +1122,6 @@ fn data_limit_does_not_depend_on_history_flag() {
 }
 
 #[test]
-#[ignore = "bug: writing to a closed stdout (stepwise run … | head) panics with exit 101"]
 fn closed_stdout_does_not_panic() {
     use std::process::Stdio;
     // A history well over a pipe buffer (64 KiB), so the write must hit the closed pipe.
@@ -1163,7 +1159,6 @@ fn seconds_between(run: &Value, from: &str, to: &str) -> f64 {
 }
 
 #[test]
-#[ignore = "bug: a failed Parallel branch does not stop its siblings; the state fails only after the slowest branch ends"]
 fn parallel_branch_failure_stops_the_other_branches() {
     // AWS: "If any branch fails … the entire Parallel state is considered to have failed and
     // all its branches are stopped." Under --skip-waits the virtual clock shows the delay: the
@@ -1189,7 +1184,6 @@ fn parallel_branch_failure_stops_the_other_branches() {
 }
 
 #[test]
-#[ignore = "bug: a failed Map iteration does not stop the other iterations; the Map fails only after the slowest one ends"]
 fn map_iteration_failure_stops_the_other_iterations() {
     let def = json!({"StartAt": "M", "States": {"M": {
         "Type": "Map",
