@@ -187,25 +187,43 @@ fn target_action(headers: &HeaderMap) -> Result<String, ApiError> {
     }
 }
 
-/// The body, refused past [`MAX_REQUEST_BYTES`] without reading the rest.
+/// How much of an oversized body is still read (and dropped) before answering, so that a
+/// client that writes its whole request before reading gets our 413 rather than a reset
+/// connection. Past this the connection is simply closed.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// The body, refused past [`MAX_REQUEST_BYTES`] (nothing beyond it is kept in memory).
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_BYTES as u64) {
+    let mut stream = body.into_data_stream();
+    if let Some(n) = declared.filter(|n| *n > MAX_REQUEST_BYTES as u64) {
+        if n <= DRAIN_LIMIT {
+            drain(&mut stream, 0).await;
+        }
         return Err(ApiError::too_large(MAX_REQUEST_BYTES));
     }
     let mut out = Vec::new();
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::serialization(format!("Unreadable body: {e}")))?;
         if out.len() + chunk.len() > MAX_REQUEST_BYTES {
+            drain(&mut stream, (out.len() + chunk.len()) as u64).await;
             return Err(ApiError::too_large(MAX_REQUEST_BYTES));
         }
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+async fn drain(stream: &mut axum::body::BodyDataStream, mut seen: u64) {
+    while seen <= DRAIN_LIMIT {
+        match stream.next().await {
+            Some(Ok(chunk)) => seen += chunk.len() as u64,
+            _ => return,
+        }
+    }
 }
 
 async fn api(State(config): State<Arc<Config>>, req: Request) -> Response {

@@ -45,7 +45,9 @@ fn check(model: &Value, name: &str, v: &Value, at: &str) {
     let s = shape(model, name);
     match s["type"].as_str().unwrap_or_default() {
         "structure" => {
-            let obj = v.as_object().unwrap_or_else(|| panic!("{at}: not an object: {v}"));
+            let obj = v
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: not an object: {v}"));
             let members = s["members"].as_object().expect("members");
             for (k, mv) in obj {
                 let m = members
@@ -60,14 +62,18 @@ fn check(model: &Value, name: &str, v: &Value, at: &str) {
             }
         }
         "list" => {
-            let arr = v.as_array().unwrap_or_else(|| panic!("{at}: not a list: {v}"));
+            let arr = v
+                .as_array()
+                .unwrap_or_else(|| panic!("{at}: not a list: {v}"));
             let member = s["member"]["shape"].as_str().expect("list member");
             for (i, item) in arr.iter().enumerate() {
                 check(model, member, item, &format!("{at}[{i}]"));
             }
         }
         "string" => {
-            let text = v.as_str().unwrap_or_else(|| panic!("{at}: not a string: {v}"));
+            let text = v
+                .as_str()
+                .unwrap_or_else(|| panic!("{at}: not a string: {v}"));
             if let Some(values) = s["enum"].as_array() {
                 assert!(
                     values.iter().any(|e| e == text),
@@ -95,7 +101,10 @@ fn dispatch_table_is_the_model_operation_list() {
     let ops = model["operations"].as_object().expect("operations");
     let ours: Vec<&str> = ACTIONS.iter().map(|(n, _)| *n).collect();
     for name in &ours {
-        assert!(ops.contains_key(*name), "{name} is not an operation of the model");
+        assert!(
+            ops.contains_key(*name),
+            "{name} is not an operation of the model"
+        );
     }
     for name in ops.keys() {
         assert!(
@@ -131,7 +140,10 @@ fn validate_answers_fit_the_output_shape() {
             without_location |= d.get("location").is_none();
         }
     }
-    assert!(with_location && without_location, "both diagnostic forms were checked");
+    assert!(
+        with_location && without_location,
+        "both diagnostic forms were checked"
+    );
 }
 
 #[test]
@@ -157,8 +169,14 @@ fn validate_input_constraints_match_the_model() {
         assert_eq!(e.code, "ValidationException");
     }
     // maxResults: the model's bounds are accepted, one past them is not.
-    let mr = shape(&model, members["maxResults"]["shape"].as_str().expect("shape"));
-    let (min, max) = (mr["min"].as_i64().expect("min"), mr["max"].as_i64().expect("max"));
+    let mr = shape(
+        &model,
+        members["maxResults"]["shape"].as_str().expect("shape"),
+    );
+    let (min, max) = (
+        mr["min"].as_i64().expect("min"),
+        mr["max"].as_i64().expect("max"),
+    );
     call(json!({"definition": good, "maxResults": min})).expect("min accepted");
     call(json!({"definition": good, "maxResults": max})).expect("max accepted");
     for bad in [min - 1, max + 1] {
@@ -166,7 +184,10 @@ fn validate_input_constraints_match_the_model() {
         assert_eq!(e.code, "ValidationException", "maxResults={bad}");
     }
     // definition: the model's length bounds.
-    let def = shape(&model, members["definition"]["shape"].as_str().expect("shape"));
+    let def = shape(
+        &model,
+        members["definition"]["shape"].as_str().expect("shape"),
+    );
     assert_eq!(def["min"], 1);
     let e = call(json!({"definition": ""})).unwrap_err();
     assert_eq!(e.code, "ValidationException");
@@ -188,7 +209,11 @@ fn unimplemented_actions_are_not_faked() {
         match support {
             Support::NotYetImplemented => {
                 let e = r.expect_err(name);
-                assert_eq!((e.code.as_str(), e.status), ("NotImplemented", 501), "{name}");
+                assert_eq!(
+                    (e.code.as_str(), e.status),
+                    ("NotImplemented", 501),
+                    "{name}"
+                );
             }
             Support::Implemented => {}
         }
