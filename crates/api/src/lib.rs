@@ -9,6 +9,11 @@
 //! `sync-` host prefix that SDKs put on StartSyncExecution/TestState reaches the same server.
 //! `GET /healthz` answers 200 for readiness probes.
 //!
+//! Client note: botocore puts the `sync-` prefix on the *custom* endpoint's host too, so with
+//! `endpoint_url="http://127.0.0.1:8083"` StartSyncExecution and TestState go to
+//! `sync-127.0.0.1`, which does not resolve. Local users turn that off with
+//! `Config(inject_host_prefix=False)` or `AWS_DISABLE_HOST_PREFIX_INJECTION=true`.
+//!
 //! # Errors
 //! Body `{"__type": "<Code>", "message": "..."}` plus an `X-Amzn-ErrorType: <Code>` header:
 //! * `UnknownOperationException` (400): no or unknown `X-Amz-Target`, or a path other than `/`;
