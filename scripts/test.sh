@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Stepwise test: formatting, lints, unit tests, the conformance corpus replay
-# (../shared/conformance, skipped with a message where absent) and the CLI end-to-end tests.
+# (../shared/conformance, skipped with a message where absent), the CLI end-to-end tests and
+# the API server's boto3 tests.
 # Installs what it needs first, so it works on a fresh machine with only rustup/cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +18,29 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# boto3 for the API end-to-end tests (crates/api/tests): a pinned venv under target/, made
+# once and reused. Without python3 (or without PyPI) those tests skip with a message.
+BOTO3_VERSION=1.43.11
+PYENV=target/pyenv
+have_boto3() {
+  "$PYENV/bin/python" -c "import sys, boto3; sys.exit(boto3.__version__ != '$BOTO3_VERSION')" \
+    >/dev/null 2>&1
+}
+if command -v python3 >/dev/null 2>&1 && ! have_boto3; then
+  echo "== installing boto3 $BOTO3_VERSION into $PYENV"
+  rm -rf "$PYENV"
+  if ! { python3 -m venv "$PYENV" >/dev/null 2>&1 \
+    && "$PYENV/bin/python" -m pip install -q --disable-pip-version-check \
+      "boto3==$BOTO3_VERSION" >/dev/null; }; then
+    echo "warning: could not install boto3 into $PYENV; the boto3 tests will skip" >&2
+  fi
+fi
+if have_boto3; then
+  export STEPWISE_PYTHON="$PWD/$PYENV/bin/python"
+fi
+
 echo "== cargo test"
+# The API end-to-end test runs the real `stepwise` binary: build it first.
+cargo build -p stepwise-cli --locked --quiet
 cargo test --workspace --locked

@@ -51,6 +51,32 @@ enum Command {
     /// the GetExecutionHistory event list.
     /// Exit status: 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or input.
     Run(RunArgs),
+    /// Serve the AWS Step Functions API (AWS JSON 1.0) for boto3, the aws CLI and the AWS SDKs.
+    ///
+    /// Point a client at it with e.g. `--endpoint-url http://localhost:8083`. Stops cleanly on
+    /// SIGTERM or Ctrl-C. Implemented so far: ValidateStateMachineDefinition; every other action
+    /// answers the error NotImplemented (HTTP 501).
+    Serve {
+        /// TCP port (0 picks a free one; the log says which).
+        #[arg(long, env = "STEPWISE_PORT", default_value_t = 8083)]
+        port: u16,
+        /// Address to listen on (0.0.0.0 to accept connections from other hosts/containers).
+        #[arg(long, env = "STEPWISE_HOST", default_value = "127.0.0.1")]
+        host: String,
+        /// Region used in ARNs.
+        #[arg(long, env = "STEPWISE_REGION", default_value = "us-east-1")]
+        region: String,
+        /// Account ID used in ARNs (12 digits).
+        #[arg(long, env = "STEPWISE_ACCOUNT_ID", default_value = "123456789012")]
+        account: String,
+        /// Where state machines and executions will be kept (reserved: not used yet).
+        #[arg(long, env = "STEPWISE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Log filter: error, warn, info, debug, trace or a tracing directive list
+        /// (default: RUST_LOG, else info).
+        #[arg(long)]
+        log_level: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -108,6 +134,25 @@ fn main() -> ExitCode {
             express,
         } => validate(&file, json, express),
         Command::Run(args) => run(args),
+        Command::Serve {
+            port,
+            host,
+            region,
+            account,
+            data_dir,
+            log_level,
+        } => serve(
+            stepwise_api::ServeOptions {
+                host,
+                port,
+                config: stepwise_api::Config {
+                    region,
+                    account_id: account,
+                    data_dir,
+                },
+            },
+            log_level.as_deref(),
+        ),
     };
     match result {
         Ok(code) => code,
@@ -281,4 +326,19 @@ fn rand_seed() -> u64 {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id())
+}
+
+fn serve(opts: stepwise_api::ServeOptions, log_level: Option<&str>) -> Result<ExitCode> {
+    if opts.config.account_id.len() != 12
+        || !opts.config.account_id.bytes().all(|b| b.is_ascii_digit())
+    {
+        bail!(
+            "--account must be 12 digits, got {:?}",
+            opts.config.account_id
+        );
+    }
+    stepwise_api::init_logging(log_level).map_err(anyhow::Error::msg)?;
+    stepwise_api::run(opts.clone())
+        .with_context(|| format!("cannot serve on {}:{}", opts.host, opts.port))?;
+    Ok(ExitCode::SUCCESS)
 }
