@@ -11,7 +11,7 @@ mod vars;
 
 pub use history::HistoryEvent;
 pub use run::{
-    resume_local, run_local, run_local_with, ExecutionOutcome, ExecutionStatus, ReplayLog,
-    RunOptions,
+    execute, resume_local, run_local, run_local_with, EventSink, ExecutionOutcome, ExecutionStatus,
+    ReplayLog, RunOptions,
 };
 pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest};

@@ -165,10 +165,34 @@ pub fn resume_local(
             }
         }
     };
-    rt.block_on(async {
-        let exec = Exec::new(machine, opts, tasks, &input, replay);
-        exec.run(input).await
-    })
+    rt.block_on(execute(machine, input, opts, tasks, replay, None))
+}
+
+/// Where a durable execution's new events go (the store), and the barrier that makes them
+/// durable before the effects they enable: a task is called, or the execution ends.
+pub trait EventSink {
+    fn record(&self, event: &HistoryEvent);
+    /// Resolves once everything recorded so far is durable.
+    fn flush(&self) -> LocalBoxFuture<'_, ()>;
+}
+
+/// Runs (or resumes) an execution on the current tokio runtime: the server's entry point.
+/// Must be polled on a single thread (a `LocalSet`), like everything in an execution.
+pub async fn execute(
+    machine: &StateMachine,
+    input: Value,
+    opts: &RunOptions,
+    tasks: &dyn TaskHandler,
+    replay: &ReplayLog,
+    sink: Option<&dyn EventSink>,
+) -> ExecutionOutcome {
+    let mut exec = Exec::new(machine, opts, tasks, &input, replay);
+    exec.sink = sink;
+    let outcome = exec.run(input).await;
+    if let Some(sink) = sink {
+        sink.flush().await;
+    }
+    outcome
 }
 
 /// An error on its way up: AWS omits error or cause when a Fail state leaves them out.
@@ -305,6 +329,7 @@ struct Exec<'m> {
     next_id: Cell<u64>,
     clock: Clock,
     replay: &'m ReplayLog,
+    sink: Option<&'m dyn EventSink>,
     /// Set when a resumed run asks for a different event than the one recorded.
     diverged: Cell<bool>,
     /// The context object's `Execution` and `StateMachine` members, built once.
@@ -425,6 +450,7 @@ impl<'m> Exec<'m> {
                 offset: Cell::new(chrono::Duration::zero()),
             },
             replay,
+            sink: None,
             diverged: Cell::new(false),
             context_base,
         }
@@ -460,8 +486,8 @@ impl<'m> Exec<'m> {
         self.next_id.set(id + 1);
         let timestamp = self.clock.now();
         thread.ts.set(timestamp);
-        if self.opts.record_history {
-            self.events.borrow_mut().push(HistoryEvent {
+        if self.opts.record_history || self.sink.is_some() {
+            let event = HistoryEvent {
                 id,
                 previous_event_id: prev,
                 timestamp,
@@ -469,7 +495,13 @@ impl<'m> Exec<'m> {
                 details: details(),
                 thread: thread.key.clone(),
                 seq,
-            });
+            };
+            if let Some(sink) = self.sink {
+                sink.record(&event);
+            }
+            if self.opts.record_history {
+                self.events.borrow_mut().push(event);
+            }
         }
         id
     }
@@ -1069,6 +1101,10 @@ impl<'m> Exec<'m> {
                 // A resumed run: the task already answered before the crash.
                 Some(recorded) => recorded,
                 None => {
+                    // What the task is asked to do must be on record before it is done.
+                    if let Some(sink) = self.sink {
+                        sink.flush().await;
+                    }
                     let call = self.tasks.invoke(req);
                     match timeout {
                         Some(t) => match tokio::time::timeout(Duration::from_secs(t), call).await {

@@ -339,3 +339,65 @@ fn retry_count_in_the_context_object_counts_attempts() {
         vec![r#"{"attempt":0}"#, r#"{"attempt":1}"#, r#"{"attempt":2}"#]
     );
 }
+
+/// Collects what the engine hands to storage, noting where flush barriers fall.
+#[derive(Default)]
+struct Recorder {
+    log: std::cell::RefCell<Vec<String>>,
+}
+
+impl stepwise_engine::EventSink for Recorder {
+    fn record(&self, event: &HistoryEvent) {
+        self.log
+            .borrow_mut()
+            .push(format!("{}:{}", event.id, event.kind));
+    }
+    fn flush(&self) -> LocalBoxFuture<'_, ()> {
+        self.log.borrow_mut().push("flush".into());
+        Box::pin(async {})
+    }
+}
+
+#[test]
+fn events_reach_the_sink_and_are_flushed_before_the_task_runs() {
+    let def = json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}});
+    let m = machine(def);
+    let canned = CannedTasks::from_json(&json!({"T": {"Return": 1}})).expect("canned");
+    let sink = Recorder::default();
+    let o = RunOptions {
+        record_history: false,
+        ..opts()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let out = rt.block_on(stepwise_engine::execute(
+        &m,
+        json!({}),
+        &o,
+        &canned,
+        &stepwise_engine::ReplayLog::default(),
+        Some(&sink),
+    ));
+    assert_eq!(out.status, ExecutionStatus::Succeeded);
+    assert!(
+        out.history.is_empty(),
+        "history off: nothing kept in memory"
+    );
+    assert_eq!(
+        sink.log.into_inner(),
+        vec![
+            "1:ExecutionStarted",
+            "2:TaskStateEntered",
+            "3:TaskScheduled",
+            "4:TaskStarted",
+            "flush",
+            "5:TaskSucceeded",
+            "6:TaskStateExited",
+            "7:ExecutionSucceeded",
+            "flush"
+        ]
+    );
+}
