@@ -21,13 +21,18 @@
 //! The API is synchronous. The SQLite backend already serialises writes on its own writer
 //! thread (which is what lets it group commits); async callers use `spawn_blocking` or a
 //! dedicated thread. Reads run on the caller's thread against a small pool of read connections.
+//!
+//! Made for a shared PostgreSQL backend next: every check is inside the op's own transaction
+//! (no read-then-write across calls), creation order is a database sequence rather than a
+//! clock, version numbers come from a counter row, and claiming an activity task is one op
+//! (`FOR UPDATE SKIP LOCKED` there). Such a backend runs the same suite (`tests/suite.rs`).
 
 mod memory;
 mod sqlite;
 mod types;
 
 pub use memory::MemoryStore;
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
+pub use sqlite::{CommitStats, SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
 pub use types::*;
 
 /// Everything a store operation can fail with. Backend failures are carried as text so that

@@ -12,8 +12,9 @@
 //! (AUTOINCREMENT, never reused) is the creation order that listings page by.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -74,6 +75,22 @@ pub struct SqliteStore {
     thread: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
     max_readers: usize,
+    stats: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commits: AtomicU64,
+    jobs: AtomicU64,
+}
+
+/// How well writes were grouped since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions committed.
+    pub commits: u64,
+    /// `write_batch` calls they carried.
+    pub jobs: u64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -259,6 +276,7 @@ impl SqliteStore {
         migrate(&mut conn)?;
 
         let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(Counters::default());
         let max_jobs = if options.group_commit {
             options.max_jobs_per_commit.max(1)
         } else {
@@ -266,7 +284,10 @@ impl SqliteStore {
         };
         let thread = std::thread::Builder::new()
             .name("stepwise-store-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_jobs))
+            .spawn({
+                let stats = stats.clone();
+                move || writer_loop(conn, rx, max_jobs, &stats)
+            })
             .map_err(|e| Error::Io(format!("starting the writer thread: {e}")))?;
         Ok(SqliteStore {
             path,
@@ -274,7 +295,15 @@ impl SqliteStore {
             thread: Some(thread),
             readers: Mutex::new(Vec::new()),
             max_readers: options.read_connections,
+            stats,
         })
+    }
+
+    pub fn commit_stats(&self) -> CommitStats {
+        CommitStats {
+            commits: self.stats.commits.load(Ordering::Relaxed),
+            jobs: self.stats.jobs.load(Ordering::Relaxed),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -316,7 +345,7 @@ impl Drop for SqliteStore {
     }
 }
 
-fn writer_loop(conn: Connection, rx: Receiver<Job>, max_jobs: usize) {
+fn writer_loop(conn: Connection, rx: Receiver<Job>, max_jobs: usize, stats: &Counters) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < max_jobs {
@@ -327,6 +356,10 @@ fn writer_loop(conn: Connection, rx: Receiver<Job>, max_jobs: usize) {
         }
         match commit_jobs(&conn, &mut jobs) {
             Ok(results) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .jobs
+                    .fetch_add(results.len() as u64, Ordering::Relaxed);
                 for (job, r) in jobs.into_iter().zip(results) {
                     let _ = job.reply.send(Ok(r));
                 }
