@@ -144,6 +144,8 @@ CREATE TABLE events (
     timestamp INTEGER NOT NULL,
     type TEXT NOT NULL,
     details TEXT,
+    thread TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (execution, id)
 ) WITHOUT ROWID;
 CREATE TABLE timers (
@@ -711,8 +713,8 @@ fn append_events(
     {
         let mut insert = conn
             .prepare_cached(
-                "INSERT INTO events (execution, id, previous_event_id, timestamp, type, details) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO events (execution, id, previous_event_id, timestamp, type, details, thread, seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(db)?;
         for e in events {
@@ -723,7 +725,9 @@ fn append_events(
                     to_i64(e.previous_event_id)?,
                     e.timestamp,
                     e.kind,
-                    e.details
+                    e.details,
+                    e.thread,
+                    e.seq
                 ])
                 .map_err(|err| match err.sqlite_error_code() {
                     // The id check passed, so a stored row past `last_event_id` disagrees.
@@ -953,18 +957,22 @@ fn event_rows(
                 r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, u32>(6)?,
             ))
         })
         .map_err(db)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, prev, timestamp, kind, details) = row.map_err(db)?;
+        let (id, prev, timestamp, kind, details, thread, seq) = row.map_err(db)?;
         out.push(HistoryEventRow {
             id: to_u64(id, "event id")?,
             previous_event_id: to_u64(prev, "previous event id")?,
             timestamp,
             kind,
             details,
+            thread,
+            seq,
         });
     }
     Ok(out)
@@ -977,7 +985,7 @@ fn execution_seq(conn: &Connection, arn: &str) -> Result<i64> {
         .ok_or_else(|| not_found("execution", arn))
 }
 
-const EVENT_COLUMNS: &str = "id, previous_event_id, timestamp, type, details";
+const EVENT_COLUMNS: &str = "id, previous_event_id, timestamp, type, details, thread, seq";
 
 impl History for SqliteStore {
     fn read_events(
@@ -1177,7 +1185,7 @@ mod tests {
         )
         .unwrap();
         raw.execute(
-            "INSERT INTO events VALUES (1, 7, 0, 'noon', 'ExecutionStarted', NULL)",
+            "INSERT INTO events VALUES (1, 7, 0, 'noon', 'ExecutionStarted', NULL, '', 0)",
             [],
         )
         .unwrap();
@@ -1200,6 +1208,8 @@ mod tests {
             timestamp: 0,
             kind: "ExecutionStarted".into(),
             details: None,
+            thread: String::new(),
+            seq: 0,
         };
         let update = ExecutionUpdate {
             status: ExecutionStatus::Failed,

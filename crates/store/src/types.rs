@@ -183,6 +183,10 @@ pub struct HistoryEventRow {
     pub kind: String,
     /// The details member as JSON text, if the event has one.
     pub details: Option<String>,
+    /// The engine's line of execution that emitted the event ("" = main flow) and its
+    /// position there: how a resumed execution matches recorded events to its own.
+    pub thread: String,
+    pub seq: u32,
 }
 
 /// Checks that `events` continue a history whose last id is `last`: ids `last+1, last+2, …`.

@@ -91,6 +91,8 @@ pub fn event(id: u64) -> HistoryEventRow {
             "PassStateEntered".into()
         },
         details: Some(format!(r#"{{"name":"P","input":"{{\"n\":{id}}}"}}"#)),
+        thread: String::new(),
+        seq: id as u32,
     }
 }
 
