@@ -17,5 +17,11 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  # Reference JSONata 2.0.6 for crates/asl/tests/jsonata_diff.rs (skipped without it).
+  echo "== npm ci (reference JSONata)"
+  npm ci --prefix crates/asl/tests/jsonata_ref --no-audit --no-fund --silent \
+    || echo "npm ci failed: the JSONata differential test will be skipped" >&2
+fi
 echo "== cargo test"
 cargo test --workspace --locked

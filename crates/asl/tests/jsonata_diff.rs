@@ -92,10 +92,7 @@ fn our_outcome(src: &str, doc: &Value) -> Outcome {
         Ok(None) => Outcome::Undefined,
         Err(e) if e.code == JsonataError::UNSUPPORTED_RESULT => Outcome::Function,
         Err(e) if e.code == "D1001" => Outcome::NonFinite,
-        Err(e) => Outcome::Error(
-            Some(e.code).filter(|c| !c.is_empty()),
-            e.message,
-        ),
+        Err(e) => Outcome::Error(Some(e.code).filter(|c| !c.is_empty()), e.message),
     }
 }
 
@@ -154,21 +151,34 @@ fn agrees_with_reference_jsonata_2_0_6() {
         .iter()
         .map(|e| json!({"expr": e, "input": doc["input"], "vars": doc["vars"]}))
         .collect();
-    let file = std::env::temp_dir().join(format!("stepwise-jsonata-diff-{}.json", std::process::id()));
-    std::fs::write(&file, json!({"context": doc["context"], "cases": cases}).to_string()).unwrap();
+    let file =
+        std::env::temp_dir().join(format!("stepwise-jsonata-diff-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        json!({"context": doc["context"], "cases": cases}).to_string(),
+    )
+    .unwrap();
     let out = Command::new("node")
         .arg(dir.join("eval.js"))
         .arg(&file)
         .output()
         .expect("run node");
     let _ = std::fs::remove_file(&file);
-    assert!(out.status.success(), "node failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(results.len(), exprs.len());
 
     let known: BTreeMap<String, ()> = read_lines("known_disagreements.txt")
         .into_iter()
-        .filter_map(|l| l.split_once(" ## ").map(|(e, _)| (e.to_string(), ())).or(Some((l, ()))))
+        .filter_map(|l| {
+            l.split_once(" ## ")
+                .map(|(e, _)| (e.to_string(), ()))
+                .or(Some((l, ())))
+        })
         .collect();
 
     let (mut agreed, mut msg_total, mut msg_agreed) = (0, 0, 0);
@@ -207,7 +217,10 @@ fn agrees_with_reference_jsonata_2_0_6() {
         println!("known disagreements:\n{}", known_seen.join("\n"));
     }
     if !message_diffs.is_empty() {
-        println!("error message differences (same code):\n{}", message_diffs.join("\n"));
+        println!(
+            "error message differences (same code):\n{}",
+            message_diffs.join("\n")
+        );
     }
     assert!(
         unexpected.is_empty(),

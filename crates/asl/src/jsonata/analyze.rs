@@ -25,6 +25,8 @@ pub(crate) struct Analysis {
     pub(crate) names: BTreeSet<String>,
     /// `%` was used: it climbs out of a path, so pruned documents would be wrong.
     pub(crate) uses_parent: bool,
+    /// Built-in functions called by name (`$sum(...)`), for naming one in error messages.
+    pub(crate) builtin_calls: BTreeSet<String>,
     /// Whether the clock variable is read.
     pub(crate) uses_now: bool,
 }
@@ -40,6 +42,8 @@ impl Analysis {
             }
         }
         self.names.extend(other.names.iter().cloned());
+        self.builtin_calls
+            .extend(other.builtin_calls.iter().cloned());
         self.uses_parent |= other.uses_parent;
         self.uses_now |= other.uses_now;
     }
@@ -62,8 +66,11 @@ impl Analysis {
     }
 }
 
-/// A construct AWS's JSONata does not accept.
-pub(crate) struct Unsupported(pub(crate) String);
+/// A construct AWS's JSONata does not accept, with 2.0.6's error code when it has one.
+pub(crate) struct Unsupported {
+    pub(crate) code: Option<&'static str>,
+    pub(crate) message: String,
+}
 
 /// Checks, rewrites and analyses `ast` in place.
 pub(crate) fn prepare(ast: &mut AstNode) -> Result<Analysis, Unsupported> {
@@ -113,16 +120,23 @@ fn walk(node: &mut AstNode, a: &mut Analysis) -> Result<(), Unsupported> {
         AstNode::Path { steps } => path(steps, a),
         AstNode::Binary { op, lhs, rhs } => {
             match op {
-                BinaryOp::Coalesce => return Err(unsupported_operator("??")),
-                BinaryOp::Default => return Err(unsupported_operator("?:")),
+                BinaryOp::Coalesce => return Err(unsupported_operator("?")),
+                BinaryOp::Default => return Err(unsupported_operator(":")),
                 _ => {}
             }
             walk(lhs, a)?;
             walk(rhs, a)
         }
         AstNode::Unary { operand, .. } => walk(operand, a),
-        AstNode::Function { name, args, .. } => {
+        AstNode::Function {
+            name,
+            args,
+            is_builtin,
+        } => {
             variable(name, a)?;
+            if *is_builtin {
+                a.builtin_calls.insert(name.clone());
+            }
             a.names.insert(name.clone());
             // A call of a bound name reads that variable (a workflow variable can't hold a
             // function, but the lookup still happens).
@@ -191,9 +205,11 @@ fn walk_pairs(pairs: &mut [(AstNode, AstNode)], a: &mut Analysis) -> Result<(), 
 
 fn variable(name: &str, a: &mut Analysis) -> Result<(), Unsupported> {
     if name == "eval" {
-        return Err(Unsupported(
-            "The JSONata function $eval is not supported by AWS Step Functions".to_string(),
-        ));
+        return Err(Unsupported {
+            code: None,
+            message: "The JSONata function $eval is not supported by AWS Step Functions"
+                .to_string(),
+        });
     }
     if name == NOW_VAR {
         a.uses_now = true;
@@ -201,10 +217,12 @@ fn variable(name: &str, a: &mut Analysis) -> Result<(), Unsupported> {
     Ok(())
 }
 
-fn unsupported_operator(op: &str) -> Unsupported {
-    Unsupported(format!(
-        "The operator '{op}' is not supported in JSONata 2.0.6, the version AWS Step Functions runs"
-    ))
+/// `??` and `?:` came after 2.0.6, whose parser stops at the second symbol.
+fn unsupported_operator(symbol: &str) -> Unsupported {
+    Unsupported {
+        code: Some("S0211"),
+        message: format!("The symbol \"{symbol}\" cannot be used as a unary operator"),
+    }
 }
 
 /// A path that starts at a variable (`$states.input.order.items[...]`) reads only the
@@ -216,9 +234,8 @@ fn path(steps: &mut [PathStep], a: &mut Analysis) -> Result<(), Unsupported> {
             let root = root.clone();
             variable(&root, a)?;
             let mut members: Vec<String> = Vec::new();
-            let mut i = 0;
             if simple_step(first) {
-                i = 1;
+                let mut i = 1;
                 while let Some(step) = steps.get(i) {
                     let AstNode::Name(n) = &step.node else { break };
                     members.push(n.clone());
@@ -254,6 +271,17 @@ fn simple_step(step: &PathStep) -> bool {
 fn walk_stages(step: &mut PathStep, a: &mut Analysis) -> Result<(), Unsupported> {
     for stage in &mut step.stages {
         if let Stage::Filter(f) = stage {
+            // 2.0.6 has no bare range in a predicate (`items[0..1]`; `items[[0..1]]` is fine).
+            if let AstNode::Binary {
+                op: BinaryOp::Range,
+                ..
+            } = **f
+            {
+                return Err(Unsupported {
+                    code: Some("S0202"),
+                    message: "Expected \"]\", got \"..\"".to_string(),
+                });
+            }
             walk(f, a)?;
         }
     }
@@ -268,7 +296,7 @@ mod tests {
         let mut ast = jsonata_core::parser::parse(src).unwrap();
         match prepare(&mut ast) {
             Ok(a) => a,
-            Err(Unsupported(m)) => panic!("{m}"),
+            Err(u) => panic!("{}", u.message),
         }
     }
 
@@ -282,10 +310,14 @@ mod tests {
 
     #[test]
     fn paths_from_states_are_pruned() {
-        let a = analyse("$states.input.order.items[price > 10].name & $states.context.Execution.Id");
+        let a =
+            analyse("$states.input.order.items[price > 10].name & $states.context.Execution.Id");
         assert_eq!(
             a.need("states").unwrap(),
-            fields(&[&["input", "order", "items"], &["context", "Execution", "Id"]])
+            fields(&[
+                &["input", "order", "items"],
+                &["context", "Execution", "Id"]
+            ])
         );
     }
 
@@ -306,7 +338,13 @@ mod tests {
 
     #[test]
     fn newer_syntax_and_eval_are_rejected() {
-        for src in ["$x ?? 1", "$x ?: 1", "$eval('1')", "$map([1], $eval)"] {
+        for src in [
+            "$x ?? 1",
+            "$x ?: 1",
+            "$eval('1')",
+            "$map([1], $eval)",
+            "$a[0..1]",
+        ] {
             let mut ast = jsonata_core::parser::parse(src).unwrap();
             assert!(prepare(&mut ast).is_err(), "{src}");
         }

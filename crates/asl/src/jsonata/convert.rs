@@ -81,7 +81,10 @@ pub(crate) fn to_jvalue(v: &Value) -> JValue {
         Value::String(s) => JValue::string(s.as_str()),
         Value::Array(items) => {
             let flat = !items.iter().any(Value::is_array);
-            JValue::Array(JArray::new_flat(items.iter().map(to_jvalue).collect(), flat))
+            JValue::Array(JArray::new_flat(
+                items.iter().map(to_jvalue).collect(),
+                flat,
+            ))
         }
         Value::Object(map) => JValue::object(
             map.iter()

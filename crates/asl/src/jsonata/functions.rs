@@ -14,9 +14,6 @@ use sha2::Digest as _;
 
 use super::convert;
 
-/// Names of the AWS functions, for registering only those an expression uses.
-pub(crate) const NAMES: [&str; 6] = ["partition", "range", "hash", "random", "uuid", "parse"];
-
 /// Largest array `$range` builds, as for `States.ArrayRange`.
 const RANGE_MAX_ITEMS: f64 = 1000.0;
 
@@ -71,6 +68,10 @@ pub(crate) fn register(
     }
     if used("parse") {
         ev.register_fn("parse", parse)?;
+    }
+    if used("encodeUrl") {
+        // jsonata-core leaves spaces unencoded; 2.0.6 uses JavaScript's encodeURI.
+        ev.register_fn_override("encodeUrl", encode_url)?;
     }
     if used("random") || used("uuid") {
         // The host functions must own their state, so they draw from a generator seeded
@@ -225,6 +226,26 @@ fn parse(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     }
 }
 
+/// `$encodeUrl(s)`: JavaScript's `encodeURI`.
+fn encode_url(args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    arity(args, 1, 1, "encodeUrl")?;
+    let s = match &args[0] {
+        JValue::String(s) => s.clone(),
+        JValue::Undefined => return Ok(JValue::Undefined),
+        _ => return Err(mismatch(1, "encodeUrl")),
+    };
+    const KEEP: &[u8] = b";,/?:@&=+$-_.!~*'()#";
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || KEEP.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(JValue::from(out))
+}
+
 /// `java.util.Random`'s generator, for seeded `$random`.
 struct JavaRandom {
     seed: u64,
@@ -241,11 +262,7 @@ impl JavaRandom {
     }
 
     fn next(&mut self, bits: u32) -> u64 {
-        self.seed = self
-            .seed
-            .wrapping_mul(Self::MULTIPLIER)
-            .wrapping_add(0xB)
-            & Self::MASK;
+        self.seed = self.seed.wrapping_mul(Self::MULTIPLIER).wrapping_add(0xB) & Self::MASK;
         self.seed >> (48 - bits)
     }
 

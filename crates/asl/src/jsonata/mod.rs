@@ -10,6 +10,7 @@
 mod analyze;
 mod convert;
 mod functions;
+mod messages;
 
 use std::fmt;
 
@@ -79,12 +80,13 @@ impl JsonataError {
     /// The result was a function (or regex): AWS's "returned an unsupported result type".
     pub const UNSUPPORTED_RESULT: &'static str = "UnsupportedResultType";
 
-    fn from_library(e: &EvaluatorError) -> JsonataError {
+    /// `function`: the only built-in the expression calls, to name in signature errors.
+    fn from_library(e: &EvaluatorError, function: Option<&str>) -> JsonataError {
         let full = e.message();
         match e.code() {
             Some(code) => JsonataError {
                 code: code.to_string(),
-                message: full[code.len() + 1..].trim_start().to_string(),
+                message: messages::normalize(code, full[code.len() + 1..].trim_start(), function),
             },
             None => JsonataError {
                 code: String::new(),
@@ -160,7 +162,7 @@ impl Expression {
             match jsonata_core::evaluator::error_code_prefix(&full) {
                 Some(code) => JsonataSyntaxError {
                     code: Some(code.to_string()),
-                    message: full[code.len() + 1..].trim_start().to_string(),
+                    message: messages::normalize(code, full[code.len() + 1..].trim_start(), None),
                     position: None,
                 },
                 None => JsonataSyntaxError {
@@ -170,12 +172,10 @@ impl Expression {
                 },
             }
         })?;
-        let analysis = analyze::prepare(&mut ast).map_err(|analyze::Unsupported(message)| {
-            JsonataSyntaxError {
-                message,
-                position: None,
-                code: None,
-            }
+        let analysis = analyze::prepare(&mut ast).map_err(|u| JsonataSyntaxError {
+            message: u.message,
+            position: None,
+            code: u.code.map(str::to_string),
         })?;
         Ok(Expression {
             src: src.to_string(),
@@ -227,16 +227,17 @@ impl Expression {
         }
         let mut ev = Evaluator::with_context(ctx);
         let names = &self.analysis.names;
-        functions::register(
-            &mut ev,
-            |n| names.contains(n) && !bindings.has(n),
-            rng,
-        )
-        .map_err(|e| JsonataError::from_library(&e))?;
+        functions::register(&mut ev, |n| names.contains(n) && !bindings.has(n), rng)
+            .map_err(|e| JsonataError::from_library(&e, None))?;
+        let calls = &self.analysis.builtin_calls;
+        let only_call = match calls.len() {
+            1 => calls.iter().next().map(String::as_str),
+            _ => None,
+        };
         // AWS gives expressions no context value: `$` and bare field names are undefined.
         let result = ev
             .evaluate(&self.ast, &JValue::Undefined)
-            .map_err(|e| JsonataError::from_library(&e))?;
+            .map_err(|e| JsonataError::from_library(&e, only_call))?;
         convert::from_jvalue(&result).map_err(|u| match u {
             Unrepresentable::Function => JsonataError {
                 code: JsonataError::UNSUPPORTED_RESULT.to_string(),
@@ -398,7 +399,10 @@ fn compile_node(
         Value::Object(map) => {
             let mut fields = Vec::with_capacity(map.len());
             for (k, child) in map {
-                fields.push((k.clone(), compile_node(child, &join(location, k), analysis)?));
+                fields.push((
+                    k.clone(),
+                    compile_node(child, &join(location, k), analysis)?,
+                ));
             }
             if fields.iter().all(|(_, n)| matches!(n, Node::Literal(_))) {
                 Node::Literal(v.clone())
@@ -409,11 +413,7 @@ fn compile_node(
         Value::Array(items) => {
             let mut nodes = Vec::with_capacity(items.len());
             for (i, child) in items.iter().enumerate() {
-                nodes.push(compile_node(
-                    child,
-                    &format!("{location}[{i}]"),
-                    analysis,
-                )?);
+                nodes.push(compile_node(child, &format!("{location}[{i}]"), analysis)?);
             }
             if nodes.iter().all(|n| matches!(n, Node::Literal(_))) {
                 Node::Literal(v.clone())
