@@ -320,3 +320,14 @@ fn function_results_are_unsupported() {
     let e = eval("{'f': function(){1}}", json!({})).unwrap_err();
     assert_eq!(e.code, JsonataError::UNSUPPORTED_RESULT);
 }
+
+#[test]
+fn deep_expressions_do_not_crash() {
+    for depth in [100, 400, 1000] {
+        let src = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        // Either outcome is fine; what matters is no crash.
+        if let Ok(e) = Expression::compile(&src) {
+            let _ = e.source();
+        }
+    }
+}
