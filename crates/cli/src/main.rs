@@ -51,6 +51,23 @@ enum Command {
     /// the GetExecutionHistory event list.
     /// Exit status: 0 SUCCEEDED, 1 FAILED/TIMED_OUT/ABORTED, 2 invalid definition or input.
     Run(RunArgs),
+    /// Draw a state machine: SVG (default), Graphviz DOT or Mermaid.
+    ///
+    /// The SVG uses the same layout as the web console. Exit status: 0 drawn, 2 when the
+    /// file cannot be read or the definition is invalid (diagnostics on stderr).
+    Graph {
+        /// The definition (JSON).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, default_value = "svg", value_parser = ["svg", "dot", "mermaid"])]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Validate as an EXPRESS state machine.
+        #[arg(long)]
+        express: bool,
+    },
 }
 
 #[derive(Args)]
@@ -93,6 +110,12 @@ fn main() -> ExitCode {
             express,
         } => validate(&file, json, express),
         Command::Run(args) => run(args),
+        Command::Graph {
+            file,
+            format,
+            output,
+            express,
+        } => graph(&file, &format, output.as_deref(), express),
     };
     match result {
         Ok(code) => code,
@@ -241,4 +264,25 @@ fn rand_seed() -> u64 {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
         ^ u64::from(std::process::id())
+}
+
+fn graph(path: &Path, format: &str, output: Option<&Path>, express: bool) -> Result<ExitCode> {
+    let text = read(path)?;
+    let diags = stepwise_asl::validate::validate_text(&text, &options(express));
+    if !diags.is_empty() {
+        print_diagnostics(path, &text, &diags);
+        return Ok(ExitCode::from(2));
+    }
+    let def: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let format: stepwise_graph::Format = format.parse().map_err(anyhow::Error::msg)?;
+    let g = stepwise_graph::Graph::from_definition(&def)?;
+    let drawn = stepwise_graph::render(&g, format);
+    match output {
+        Some(out) => {
+            std::fs::write(out, drawn).with_context(|| format!("cannot write {}", out.display()))?
+        }
+        None => print!("{drawn}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

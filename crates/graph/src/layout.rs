@@ -342,8 +342,8 @@ fn compound_size(g: &Graph, n: usize, header_w: f64, s: &mut Scratch) -> (f64, f
         let caption_w = text_width(&g.scopes[c].label, LABEL_FONT) + 2.0 * PAD;
         boxes.push(((cw + 2.0 * PAD).max(caption_w), ch + CAPTION_H + 2.0 * PAD));
     }
-    let row_w: f64 =
-        boxes.iter().map(|b| b.0).sum::<f64>() + CONTAINER_GAP * (boxes.len().saturating_sub(1)) as f64;
+    let row_w: f64 = boxes.iter().map(|b| b.0).sum::<f64>()
+        + CONTAINER_GAP * (boxes.len().saturating_sub(1)) as f64;
     let row_h = boxes.iter().map(|b| b.1).fold(0.0, f64::max);
     let w = (row_w + 2.0 * PAD).max(header_w);
     let mut x = (w - row_w) / 2.0;
@@ -919,13 +919,15 @@ mod tests {
         assert_eq!(g.nodes[e.to].label(), "Wait");
         let route = &l.edges[back[0]];
         let lane = route.points[2].x;
-        let rightmost = l
-            .nodes
-            .iter()
-            .map(|n| n.rect.right())
-            .fold(0.0, f64::max);
-        assert!(lane >= rightmost, "lane {lane} right of all nodes {rightmost}");
-        assert_eq!(route.label.as_ref().map(|b| b.text.as_str()), Some("Default"));
+        let rightmost = l.nodes.iter().map(|n| n.rect.right()).fold(0.0, f64::max);
+        assert!(
+            lane >= rightmost,
+            "lane {lane} right of all nodes {rightmost}"
+        );
+        assert_eq!(
+            route.label.as_ref().map(|b| b.text.as_str()),
+            Some("Default")
+        );
         // Self-loop works too.
         let (_, l) = laid(json!({"StartAt": "C", "States": {
             "C": {"Type": "Choice", "Choices": [
@@ -937,12 +939,12 @@ mod tests {
     #[test]
     fn map_in_parallel_nests_containers() {
         let (g, l) = laid(json!({"StartAt": "P", "States": {
-            "P": {"Type": "Parallel", "End": true, "Branches": [
-                {"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
-                    "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"},
-                        "StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "End": true}}}}}},
-                {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
-            ]}}}));
+        "P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "End": true}}}}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
+        ]}}}));
         assert_eq!(g.scopes.len(), 4);
         let p = l.nodes[g.state("P").unwrap()].rect;
         let m = g.state("M").unwrap();

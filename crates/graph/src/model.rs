@@ -206,7 +206,11 @@ impl Graph {
             return Err(GraphError::TooDeep);
         }
         let not_machine = || GraphError::NotAMachine {
-            at: if ptr.is_empty() { "/".into() } else { ptr.into() },
+            at: if ptr.is_empty() {
+                "/".into()
+            } else {
+                ptr.into()
+            },
         };
         let obj = def.as_object().ok_or_else(not_machine)?;
         let start_at = obj
@@ -357,7 +361,11 @@ fn catch_label(c: &Value) -> String {
     match c.get("ErrorEquals").and_then(Value::as_array) {
         Some(errs) => errs
             .iter()
-            .map(|e| e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string()))
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            })
             .collect::<Vec<_>>()
             .join(", "),
         None => "Catch".into(),
@@ -429,9 +437,9 @@ fn comparison(obj: &Map<String, Value>) -> Option<(&'static str, String)> {
             "StringLessThan" | "NumericLessThan" | "TimestampLessThan" => "<",
             "StringGreaterThan" | "NumericGreaterThan" | "TimestampGreaterThan" => ">",
             "StringLessThanEquals" | "NumericLessThanEquals" | "TimestampLessThanEquals" => "<=",
-            "StringGreaterThanEquals" | "NumericGreaterThanEquals" | "TimestampGreaterThanEquals" => {
-                ">="
-            }
+            "StringGreaterThanEquals"
+            | "NumericGreaterThanEquals"
+            | "TimestampGreaterThanEquals" => ">=",
             "StringMatches" => "matches",
             "IsNull" | "IsPresent" | "IsNumeric" | "IsString" | "IsBoolean" | "IsTimestamp" => {
                 let what = match base {

@@ -190,7 +190,10 @@ pub fn to_svg_with(g: &Graph, l: &Layout) -> String {
             continue;
         }
         let r = l.nodes[i].rect;
-        let nested = g.scopes.get(node.scope).is_some_and(|sc| sc.owner.is_some());
+        let nested = g
+            .scopes
+            .get(node.scope)
+            .is_some_and(|sc| sc.owner.is_some());
         match &node.kind {
             NodeKind::State { state_type, .. } => {
                 open_state(&mut s, node.label(), state_type, false);
@@ -333,6 +336,9 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(esc("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;\u{FFFD}");
+        assert_eq!(
+            esc("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;\u{FFFD}"
+        );
     }
 }
