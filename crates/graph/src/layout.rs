@@ -318,7 +318,7 @@ fn layout_scope(g: &Graph, sid: usize, edges: &[usize], s: &mut Scratch) {
     }
     let start = index_of(scope.start).unwrap_or(0);
     let end = index_of(scope.end).unwrap_or(0);
-    let input: Vec<(usize, usize, Option<(String, f64)>)> = ledges
+    let input: Vec<FlatEdge> = ledges
         .iter()
         .map(|(_, a, b, l)| (*a, *b, l.clone()))
         .collect();
@@ -365,6 +365,9 @@ fn compound_size(g: &Graph, n: usize, header_w: f64, s: &mut Scratch) -> (f64, f
     (w, HEADER_H + row_h + PAD)
 }
 
+/// An edge of one scope: local source, local target, label text and its width.
+type FlatEdge = (usize, usize, Option<(String, f64)>);
+
 struct SugResult {
     rects: Vec<Rect>,
     routes: Vec<EdgeRoute>,
@@ -387,12 +390,7 @@ struct V {
 }
 
 /// The core algorithm on one flat graph. `edges`: (from, to, label text and width).
-fn sugiyama(
-    sizes: &[(f64, f64)],
-    start: usize,
-    end: usize,
-    edges: &[(usize, usize, Option<(String, f64)>)],
-) -> SugResult {
+fn sugiyama(sizes: &[(f64, f64)], start: usize, end: usize, edges: &[FlatEdge]) -> SugResult {
     let n = sizes.len();
     // 1. Back edges: those reaching a node still on the DFS stack (self-loops included).
     let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
