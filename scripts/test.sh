@@ -46,6 +46,23 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   npm ci --prefix crates/asl/tests/jsonata_ref --no-audit --no-fund --silent \
     || echo "npm ci failed: the JSONata differential test will be skipped" >&2
 fi
+# Headless Chromium for the console's browser test (crates/console/tests/browser.rs): Debian's
+# chromium package, driven by playwright-core pinned in crates/console/tests/browser. The test
+# skips with a message when either is missing.
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "== apt-get install chromium (console browser test)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "warning: could not install chromium; the console browser test will be skipped" >&2
+  else
+    echo "note: chromium not installed and apt-get unavailable or not root: the console browser test will be skipped" >&2
+  fi
+fi
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  echo "== npm ci (console browser test)"
+  npm ci --prefix crates/console/tests/browser --no-audit --no-fund --silent \
+    || echo "npm ci failed: the console browser test will be skipped" >&2
+fi
 echo "== cargo test"
 # The API end-to-end test runs the real `stepwise` binary: build it first.
 cargo build -p stepwise-cli --locked --quiet

@@ -1,7 +1,7 @@
 //! A definition as the console shows it: source text, diagnostics located in that text, and
 //! the graph laid out in Rust (the same picture `stepwise graph` writes).
 
-use crate::{error, required_arn, AppStateRef, ArnQuery};
+use crate::{error, required_arn, AppStateRef, ArnQuery, Fail};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -146,14 +146,14 @@ fn graph_states(g: &Graph) -> Value {
         .collect()
 }
 
-fn lookup(state: &AppStateRef, arn: &str) -> Result<Source, Response> {
+fn lookup(state: &AppStateRef, arn: &str) -> Result<Source, Fail> {
     source_of(&*state.store, arn).map_err(|e| match e {
-        StoreError::NotFound(_) => error(
+        StoreError::NotFound(_) => Fail(
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             format!("No state machine, version or execution {arn}"),
         ),
-        other => error(
+        other => Fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",
             other.to_string(),
@@ -165,7 +165,7 @@ pub async fn definition(state: AppStateRef, uri: Uri) -> Response {
     let q = ArnQuery::from_uri(&uri);
     let arn = match required_arn(&q) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     // Store reads and layout are blocking CPU/IO work: keep them off the reactor.
     let res = tokio::task::spawn_blocking(move || {
@@ -173,12 +173,12 @@ pub async fn definition(state: AppStateRef, uri: Uri) -> Response {
         let mut v = describe(&src.text, src.machine_type);
         v["arn"] = Value::from(arn);
         v["kind"] = Value::from(src.kind);
-        Ok::<_, Response>(v)
+        Ok::<_, Fail>(v)
     })
     .await;
     match res {
         Ok(Ok(v)) => json_response(&v),
-        Ok(Err(r)) => r,
+        Ok(Err(r)) => r.into_response(),
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",
@@ -191,25 +191,25 @@ pub async fn graph_svg(state: AppStateRef, uri: Uri) -> Response {
     let q = ArnQuery::from_uri(&uri);
     let arn = match required_arn(&q) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let res = tokio::task::spawn_blocking(move || {
         let src = lookup(&state, &arn)?;
         let v = serde_json::from_str::<Value>(&src.text).map_err(|e| {
-            error(
+            Fail(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "InvalidDefinition",
                 e.to_string(),
             )
         })?;
         let g = Graph::from_definition(&v).map_err(|e| {
-            error(
+            Fail(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "InvalidDefinition",
                 e.to_string(),
             )
         })?;
-        Ok::<_, Response>(stepwise_graph::svg::to_svg(&g))
+        Ok::<_, Fail>(stepwise_graph::svg::to_svg(&g))
     })
     .await;
     match res {
@@ -221,7 +221,7 @@ pub async fn graph_svg(state: AppStateRef, uri: Uri) -> Response {
             );
             resp
         }
-        Ok(Err(r)) => r,
+        Ok(Err(r)) => r.into_response(),
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",

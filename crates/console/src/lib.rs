@@ -173,13 +173,24 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
     resp
 }
 
-pub(crate) fn required_arn(q: &ArnQuery) -> Result<String, Response> {
+/// An endpoint's failure, turned into [`error`]'s response at the end (a `Response` is too
+/// big to pass around in `Result`s).
+#[derive(Debug)]
+pub(crate) struct Fail(pub StatusCode, pub &'static str, pub String);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        error(self.0, self.1, self.2)
+    }
+}
+
+pub(crate) fn required_arn(q: &ArnQuery) -> Result<String, Fail> {
     match q.arn.as_deref() {
         Some(a) if !a.is_empty() => Ok(a.to_string()),
-        _ => Err(error(
+        _ => Err(Fail(
             StatusCode::BAD_REQUEST,
             "ValidationException",
-            "the arn query parameter is required",
+            "the arn query parameter is required".into(),
         )),
     }
 }

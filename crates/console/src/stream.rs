@@ -80,7 +80,7 @@ pub async fn stream(state: AppStateRef, uri: Uri, headers: HeaderMap) -> Respons
     let q = ArnQuery::from_uri(&uri);
     let arn = match required_arn(&q) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     // EventSource resends the last `id` when it reconnects.
     let resume = headers

@@ -101,6 +101,10 @@ export class ExecutionModel {
       if (run.type !== 'Fail') this.open.set(t, run);
       return;
     }
+    if (k.startsWith('MapIteration')) {
+      this.iteration(e, t, k);
+      return;
+    }
     const run = this.open.get(t);
     if (!run) return;
     run.events.push(e);
@@ -126,18 +130,25 @@ export class ExecutionModel {
       run.failures.push(f);
       if (f.error !== null) run.error = f.error;
       if (f.cause !== null) run.cause = f.cause;
-    } else if (k.startsWith('MapIteration')) {
-      const idx = d.index;
-      if (typeof idx === 'number') {
-        const it = run.iterations.get(idx) || { index: idx, status: 'RUNNING', startedAt: e.timestamp, endedAt: null };
-        const what = k.slice('MapIteration'.length);
-        if (what === 'Succeeded') it.status = 'SUCCEEDED';
-        else if (what === 'Failed') it.status = 'FAILED';
-        else if (what === 'Aborted') it.status = 'ABORTED';
-        if (what !== 'Started') it.endedAt = e.timestamp;
-        run.iterations.set(idx, it);
-      }
     }
+  }
+
+  // MapIteration* events are emitted in the iteration's own thread,
+  // `<map thread>/<map entered id>.<attempt>.<index>`: that names the Map run they belong to.
+  iteration(e, t, k) {
+    const seg = t.slice(t.lastIndexOf('/') + 1).split('.');
+    const mapRun = this.runOfEvent.get(Number(seg[0]));
+    const d = detailsOf(e) || {};
+    const idx = typeof d.index === 'number' ? d.index : Number(seg[2]);
+    if (!mapRun || Number.isNaN(idx)) return;
+    this.runOfEvent.set(e.id, mapRun);
+    const it = mapRun.iterations.get(idx) || { index: idx, status: 'RUNNING', startedAt: e.timestamp, endedAt: null };
+    const what = k.slice('MapIteration'.length);
+    if (what === 'Succeeded') it.status = 'SUCCEEDED';
+    else if (what === 'Failed') it.status = 'FAILED';
+    else if (what === 'Aborted') it.status = 'ABORTED';
+    if (what !== 'Started') it.endedAt = e.timestamp;
+    mapRun.iterations.set(idx, it);
   }
 
   // A state that exits (or fails) takes its branches and iterations with it: whatever they

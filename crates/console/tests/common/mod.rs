@@ -8,6 +8,8 @@
 //! Everything it does not serve answers `NotImplemented` (501), as the real server does.
 
 #![allow(dead_code)]
+// Test scaffolding: errors are finished HTTP responses, built once and returned.
+#![allow(clippy::result_large_err)]
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
