@@ -1,0 +1,89 @@
+//! The state every action works on: configuration, the store and (for executions) the runtime.
+
+use crate::error::ApiError;
+use crate::Config;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use stepwise_store::{MemoryStore, SqliteStore, Store};
+
+/// `--data-dir` value that keeps everything in memory (lost on exit).
+pub const IN_MEMORY: &str = ":memory:";
+
+/// Where `stepwise serve` keeps its data when `--data-dir` is not given: `./.stepwise`, next
+/// to the project being worked on, like other local development tools.
+pub const DEFAULT_DATA_DIR: &str = ".stepwise";
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "stepwise.db";
+
+/// Configuration, storage and execution runtime, shared by all requests.
+pub struct Service {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+}
+
+impl Service {
+    /// Opens the storage `config.data_dir` names (see [`Config::data_dir`]).
+    pub fn open(config: Config) -> Result<Service, String> {
+        let store: Arc<dyn Store> = match config.data_dir.as_deref() {
+            Some(d) if d == Path::new(IN_MEMORY) => Arc::new(MemoryStore::new()),
+            dir => {
+                let dir: PathBuf = dir.map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), Into::into);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+                let path = dir.join(DB_FILE);
+                Arc::new(
+                    SqliteStore::open(&path)
+                        .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+                )
+            }
+        };
+        Ok(Service::with_store(config, store))
+    }
+
+    /// A service over an in-memory store (tests).
+    pub fn in_memory(config: Config) -> Service {
+        Service::with_store(config, Arc::new(MemoryStore::new()))
+    }
+
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Service {
+        Service { config, store }
+    }
+
+    /// `arn:aws:states:<region>:<account>`.
+    pub fn arn_prefix(&self) -> String {
+        crate::arn::prefix(&self.config.region, &self.config.account_id)
+    }
+
+    /// Stops background work; requests under way have finished.
+    pub fn shutdown(&self) {}
+}
+
+/// Milliseconds since the epoch, the store's time unit.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A timestamp as the AWS JSON protocol sends it: epoch seconds, millisecond fraction.
+pub fn ts(ms: i64) -> Value {
+    Value::from(ms as f64 / 1000.0)
+}
+
+/// A store failure no action expects (I/O, corruption): logged, answered as InternalFailure.
+pub fn store_failure(e: stepwise_store::Error) -> ApiError {
+    match e {
+        stepwise_store::Error::InvalidToken(_) => invalid_token(),
+        other => {
+            tracing::error!(error = %other, "store failure");
+            ApiError::internal()
+        }
+    }
+}
+
+/// A pagination token that is not one of ours.
+pub fn invalid_token() -> ApiError {
+    ApiError::new("InvalidToken", "Invalid Token: 'Invalid token'", 400)
+}
