@@ -40,6 +40,12 @@ if have_boto3; then
   export STEPWISE_PYTHON="$PWD/$PYENV/bin/python"
 fi
 
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  # Reference JSONata 2.0.6 for crates/asl/tests/jsonata_diff.rs (skipped without it).
+  echo "== npm ci (reference JSONata)"
+  npm ci --prefix crates/asl/tests/jsonata_ref --no-audit --no-fund --silent \
+    || echo "npm ci failed: the JSONata differential test will be skipped" >&2
+fi
 echo "== cargo test"
 # The API end-to-end test runs the real `stepwise` binary: build it first.
 cargo build -p stepwise-cli --locked --quiet

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod intrinsics;
 pub mod json;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod locate;
 pub mod model;

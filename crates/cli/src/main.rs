@@ -77,6 +77,23 @@ enum Command {
         #[arg(long)]
         log_level: Option<String>,
     },
+    /// Draw a state machine: SVG (default), Graphviz DOT or Mermaid.
+    ///
+    /// The SVG uses the same layout as the web console. Exit status: 0 drawn, 2 when the
+    /// file cannot be read or the definition is invalid (diagnostics on stderr).
+    Graph {
+        /// The definition (JSON).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, default_value = "svg", value_parser = ["svg", "dot", "mermaid"])]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Validate as an EXPRESS state machine.
+        #[arg(long)]
+        express: bool,
+    },
 }
 
 #[derive(Args)]
@@ -153,6 +170,12 @@ fn main() -> ExitCode {
             },
             log_level.as_deref(),
         ),
+        Command::Graph {
+            file,
+            format,
+            output,
+            express,
+        } => graph(&file, &format, output.as_deref(), express),
     };
     match result {
         Ok(code) => code,
@@ -340,5 +363,34 @@ fn serve(opts: stepwise_api::ServeOptions, log_level: Option<&str>) -> Result<Ex
     stepwise_api::init_logging(log_level).map_err(anyhow::Error::msg)?;
     stepwise_api::run(opts.clone())
         .with_context(|| format!("cannot serve on {}:{}", opts.host, opts.port))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn graph(path: &Path, format: &str, output: Option<&Path>, express: bool) -> Result<ExitCode> {
+    let text = read(path)?;
+    let diags = stepwise_asl::validate::validate_text(&text, &options(express));
+    if !diags.is_empty() {
+        print_diagnostics(path, &text, &diags);
+        return Ok(ExitCode::from(2));
+    }
+    let def: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let format: stepwise_graph::Format = format.parse().map_err(anyhow::Error::msg)?;
+    let g = stepwise_graph::Graph::from_definition(&def)?;
+    let drawn = stepwise_graph::render(&g, format);
+    match output {
+        Some(out) => {
+            std::fs::write(out, drawn).with_context(|| format!("cannot write {}", out.display()))?
+        }
+        None => {
+            use std::io::Write;
+            // A closed stdout ends quietly, like the other commands.
+            if let Err(e) = std::io::stdout().lock().write_all(drawn.as_bytes()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,10 @@
 //! It owns ordering and bookkeeping (event ids, previousEventId, retry counters, timers) but
 //! no language rules: those live in `stepwise-asl`.
 
+pub mod durable;
 pub mod history;
 pub mod run;
+pub mod runtime;
 pub mod tasks;
 mod vars;
 

@@ -877,6 +877,7 @@ impl<'m> Exec<'m> {
         let now = self.clock.now();
         if until > now {
             if let Ok(d) = (until - now).to_std() {
+                self.flush().await;
                 tokio::time::sleep(d).await;
             }
         }
@@ -884,7 +885,15 @@ impl<'m> Exec<'m> {
 
     async fn sleep_secs(&self, thread: &Thread, secs: f64) {
         if secs > 0.0 && secs.is_finite() && self.replay.next(thread).is_none() {
+            self.flush().await;
             tokio::time::sleep(Duration::from_secs_f64(secs.min(1e9))).await;
+        }
+    }
+
+    /// Makes everything recorded so far durable (and visible) before the run waits.
+    async fn flush(&self) {
+        if let Some(sink) = self.sink {
+            sink.flush().await;
         }
     }
 
@@ -1102,9 +1111,7 @@ impl<'m> Exec<'m> {
                 Some(recorded) => recorded,
                 None => {
                     // What the task is asked to do must be on record before it is done.
-                    if let Some(sink) = self.sink {
-                        sink.flush().await;
-                    }
+                    self.flush().await;
                     let call = self.tasks.invoke(req);
                     match timeout {
                         Some(t) => match tokio::time::timeout(Duration::from_secs(t), call).await {

@@ -1,0 +1,603 @@
+//! The server's execution runtime: runs many executions at once, durably for Standard ones.
+//!
+//! Executions are single-threaded futures (`Rc`-based, no locks on the hot path), so the
+//! runtime shards them over worker threads, each a current-thread tokio runtime with a
+//! `LocalSet`; an execution lives on the shard its ARN hashes to. Callers (the API, on any
+//! thread) send commands over channels.
+//!
+//! Durability: a Standard execution's record is created RUNNING before it starts; its events
+//! go to the store through a `StoreSink` (flushed before task calls, timers and the end). On
+//! start-up every RUNNING execution is resumed from its stored events by replay (see
+//! `run::ReplayLog`): nothing recorded twice, nothing lost; overdue timers fire at once.
+
+use crate::durable::{from_row, millis, StoreSink};
+use crate::history::{Details, HistoryEvent};
+use crate::run::{execute, ExecutionOutcome, ExecutionStatus, ReplayLog, RunOptions};
+use crate::tasks::{NoTasks, TaskHandler};
+use chrono::Utc;
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use stepwise_asl::StateMachine;
+use stepwise_store::{
+    ExecutionRecord, ExecutionStatus as StoredStatus, ExecutionUpdate, HistoryEventRow,
+    PageRequest, StateMachineRecord, StateMachineType, Store,
+};
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    pub workers: usize,
+    pub region: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub state_machine: StateMachineRecord,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub name: String,
+    /// JSON text, already validated by the caller.
+    pub input: String,
+    pub trace_header: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedExecution {
+    pub execution_arn: String,
+    pub start_date: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncResult {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub name: String,
+    pub start_date: i64,
+    pub stop_date: i64,
+    /// SUCCEEDED, FAILED or TIMED_OUT.
+    pub status: String,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub billed_duration_ms: u64,
+    pub billed_memory_mb: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Store(#[from] stepwise_store::Error),
+    #[error("Execution Already Exists: '{0}'")]
+    ExecutionAlreadyExists(String),
+    #[error("Execution Does Not Exist: '{0}'")]
+    ExecutionDoesNotExist(String),
+    #[error("Invalid State Machine Definition: '{0}'")]
+    InvalidDefinition(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+enum Command {
+    Run(Box<RunJob>),
+    Stop {
+        arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+        reply: oneshot::Sender<Result<i64, RuntimeError>>,
+    },
+    Shutdown,
+}
+
+struct RunJob {
+    machine: Arc<StateMachine>,
+    input: Value,
+    opts: RunOptions,
+    replay: ReplayLog,
+    /// Standard executions persist; Express ones don't.
+    durable: bool,
+    reply: Option<oneshot::Sender<ExecutionOutcome>>,
+}
+
+/// Handle to the runtime; cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: RuntimeConfig,
+    shards: Vec<mpsc::UnboundedSender<Command>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn shard_of(arn: &str, n: usize) -> usize {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    arn.hash(&mut h);
+    (h.finish() % n.max(1) as u64) as usize
+}
+
+fn compile(definition: &str) -> Result<StateMachine, RuntimeError> {
+    StateMachine::from_text(definition, &Default::default()).map_err(|d| {
+        RuntimeError::InvalidDefinition(d.first().map(|d| d.aws_text()).unwrap_or_default())
+    })
+}
+
+impl Runtime {
+    /// Starts the workers and resumes every RUNNING Standard execution in the store.
+    pub fn start(store: Arc<dyn Store>, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        Self::start_with_tasks(store, config, Arc::new(|| Box::new(NoTasks)))
+    }
+
+    /// Like `start`, with the handler that performs Task states (one per worker thread).
+    pub fn start_with_tasks(
+        store: Arc<dyn Store>,
+        config: RuntimeConfig,
+        tasks: Arc<dyn Fn() -> Box<dyn TaskHandler> + Send + Sync>,
+    ) -> Result<Runtime, RuntimeError> {
+        let n = config.workers.max(1);
+        let mut shards = Vec::with_capacity(n);
+        let mut threads = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let store = store.clone();
+            let tasks = tasks.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("stepwise-worker-{i}"))
+                .spawn(move || worker(rx, store, tasks))
+                .map_err(|e| RuntimeError::Internal(format!("cannot start a worker: {e}")))?;
+            shards.push(tx);
+            threads.push(handle);
+        }
+        let rt = Runtime {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                shards,
+                threads: Mutex::new(threads),
+            }),
+        };
+        rt.resume_open_executions()?;
+        Ok(rt)
+    }
+
+    fn send(&self, arn: &str, cmd: Command) -> Result<(), RuntimeError> {
+        let shard = &self.inner.shards[shard_of(arn, self.inner.shards.len())];
+        shard
+            .send(cmd)
+            .map_err(|_| RuntimeError::Internal("the runtime is shut down".into()))
+    }
+
+    fn options(
+        &self,
+        rec: &ExecutionRecord,
+        sm_name: &str,
+        express: bool,
+        synchronous: bool,
+    ) -> RunOptions {
+        RunOptions {
+            state_machine_arn: rec.state_machine_arn.clone(),
+            state_machine_name: sm_name.to_string(),
+            execution_arn: rec.arn.clone(),
+            execution_name: rec.name.clone(),
+            role_arn: rec.role_arn.clone(),
+            start_time: crate::durable::from_millis(rec.start_date),
+            seed: seed_of(&rec.arn, rec.start_date),
+            record_history: !express || synchronous,
+            skip_waits: false,
+            express,
+            synchronous,
+        }
+    }
+
+    fn execution_arn(&self, sm: &StateMachineRecord, name: &str, express: bool) -> String {
+        let c = &self.inner.config;
+        if express {
+            let id = uuid_v4();
+            format!(
+                "arn:aws:states:{}:{}:express:{}:{name}:{id}",
+                c.region, c.account, sm.name
+            )
+        } else {
+            format!(
+                "arn:aws:states:{}:{}:execution:{}:{name}",
+                c.region, c.account, sm.name
+            )
+        }
+    }
+
+    /// Records the execution (RUNNING) and runs it in the background.
+    pub fn start_execution(&self, req: StartRequest) -> Result<StartedExecution, RuntimeError> {
+        let machine = Arc::new(compile(&req.state_machine.definition)?);
+        let input: Value = serde_json::from_str(&req.input)
+            .map_err(|e| RuntimeError::Internal(format!("input is not JSON: {e}")))?;
+        let express = req.state_machine.kind == StateMachineType::Express;
+        let arn = self.execution_arn(&req.state_machine, &req.name, express);
+        let rec = ExecutionRecord {
+            arn: arn.clone(),
+            state_machine_arn: req.state_machine.arn.clone(),
+            version_arn: req.version_arn.clone(),
+            alias_arn: req.alias_arn.clone(),
+            name: req.name.clone(),
+            status: StoredStatus::Running,
+            input: req.input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: millis(Utc::now()),
+            stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
+            parent_arn: None,
+            definition: req.state_machine.definition.clone(),
+            role_arn: req.state_machine.role_arn.clone(),
+            revision_id: req.state_machine.revision_id.clone(),
+            last_event_id: 0,
+        };
+        if !express {
+            match self.inner.store.create_execution(rec.clone()) {
+                Ok(()) => {}
+                // StartExecution is idempotent for the same name and input while RUNNING.
+                Err(stepwise_store::Error::AlreadyExists {
+                    identical: true, ..
+                }) => {
+                    let existing = self.inner.store.get_execution(&arn)?;
+                    return Ok(StartedExecution {
+                        execution_arn: arn,
+                        start_date: existing.start_date,
+                    });
+                }
+                Err(stepwise_store::Error::AlreadyExists { .. }) => {
+                    return Err(RuntimeError::ExecutionAlreadyExists(arn))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let opts = self.options(&rec, &req.state_machine.name, express, false);
+        let job = RunJob {
+            machine,
+            input,
+            opts,
+            replay: ReplayLog::default(),
+            durable: !express,
+            reply: None,
+        };
+        self.send(&arn, Command::Run(Box::new(job)))?;
+        Ok(StartedExecution {
+            execution_arn: arn,
+            start_date: rec.start_date,
+        })
+    }
+
+    /// Express only: runs to completion and returns the result (blocks the calling thread).
+    pub fn start_sync_execution(&self, req: StartRequest) -> Result<SyncResult, RuntimeError> {
+        let machine = Arc::new(compile(&req.state_machine.definition)?);
+        let input: Value = serde_json::from_str(&req.input)
+            .map_err(|e| RuntimeError::Internal(format!("input is not JSON: {e}")))?;
+        let arn = self.execution_arn(&req.state_machine, &req.name, true);
+        let start = Utc::now();
+        let rec = ExecutionRecord {
+            arn: arn.clone(),
+            state_machine_arn: req.state_machine.arn.clone(),
+            version_arn: req.version_arn,
+            alias_arn: req.alias_arn,
+            name: req.name.clone(),
+            status: StoredStatus::Running,
+            input: req.input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: millis(start),
+            stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
+            parent_arn: None,
+            definition: String::new(),
+            role_arn: req.state_machine.role_arn.clone(),
+            revision_id: String::new(),
+            last_event_id: 0,
+        };
+        let mut opts = self.options(&rec, &req.state_machine.name, true, true);
+        opts.record_history = false;
+        let (tx, rx) = oneshot::channel();
+        let job = RunJob {
+            machine,
+            input,
+            opts,
+            replay: ReplayLog::default(),
+            durable: false,
+            reply: Some(tx),
+        };
+        self.send(&arn, Command::Run(Box::new(job)))?;
+        let outcome = rx
+            .blocking_recv()
+            .map_err(|_| RuntimeError::Internal("the execution was dropped".into()))?;
+        let stop = Utc::now();
+        let duration = (stop - start).num_milliseconds().max(0) as u64;
+        Ok(SyncResult {
+            execution_arn: arn,
+            state_machine_arn: req.state_machine.arn,
+            name: req.name,
+            start_date: millis(start),
+            stop_date: millis(stop),
+            status: outcome.status.as_str().to_string(),
+            input: req.input,
+            output: outcome.output,
+            error: outcome.error,
+            cause: outcome.cause,
+            // AWS bills Express in 100 ms steps and 64 MB memory units.
+            billed_duration_ms: duration.div_ceil(100).max(1) * 100,
+            billed_memory_mb: 64,
+        })
+    }
+
+    /// Stops a running Standard execution: it records ExecutionAborted and ends.
+    pub fn stop_execution(
+        &self,
+        execution_arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64, RuntimeError> {
+        let rec = match self.inner.store.get_execution(execution_arn) {
+            Ok(r) => r,
+            Err(stepwise_store::Error::NotFound(_)) => {
+                return Err(RuntimeError::ExecutionDoesNotExist(
+                    execution_arn.to_string(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if rec.status != StoredStatus::Running {
+            // AWS answers with the existing stop date for an execution that already ended.
+            return Ok(rec.stop_date.unwrap_or(rec.start_date));
+        }
+        let (tx, rx) = oneshot::channel();
+        self.send(
+            execution_arn,
+            Command::Stop {
+                arn: execution_arn.to_string(),
+                error,
+                cause,
+                reply: tx,
+            },
+        )?;
+        rx.blocking_recv()
+            .map_err(|_| RuntimeError::Internal("the runtime is shut down".into()))?
+    }
+
+    /// Stops the workers. Running executions stay RUNNING in the store and resume next start.
+    pub fn shutdown(&self) {
+        for s in &self.inner.shards {
+            let _ = s.send(Command::Shutdown);
+        }
+        let threads =
+            std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
+    fn resume_open_executions(&self) -> Result<(), RuntimeError> {
+        let store = &self.inner.store;
+        let mut page = PageRequest {
+            max_results: 1000,
+            next_token: None,
+        };
+        loop {
+            let batch = store.open_executions(&page)?;
+            for rec in batch.items {
+                self.resume(rec)?;
+            }
+            match batch.next_token {
+                Some(t) => page.next_token = Some(t),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn resume(&self, rec: ExecutionRecord) -> Result<(), RuntimeError> {
+        let store = &self.inner.store;
+        let mut rows: Vec<HistoryEventRow> = Vec::new();
+        loop {
+            let chunk =
+                store.events_after(&rec.arn, rows.last().map(|r| r.id).unwrap_or(0), 1000)?;
+            if chunk.is_empty() {
+                break;
+            }
+            rows.extend(chunk);
+        }
+        let events: Vec<HistoryEvent> = rows
+            .iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()
+            .map_err(RuntimeError::Internal)?;
+        let machine = Arc::new(compile(&rec.definition)?);
+        let input: Value = serde_json::from_str(&rec.input).unwrap_or(Value::Null);
+        let sm_name = rec
+            .state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let opts = self.options(&rec, &sm_name, false, false);
+        tracing::info!(execution = %rec.arn, events = events.len(), "resuming");
+        let job = RunJob {
+            machine,
+            input,
+            opts,
+            replay: ReplayLog::new(events),
+            durable: true,
+            reply: None,
+        };
+        self.send(&rec.arn, Command::Run(Box::new(job)))
+    }
+}
+
+/// A per-execution seed, so a resumed execution draws the same random numbers.
+fn seed_of(arn: &str, start: i64) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    arn.hash(&mut h);
+    start.hash(&mut h);
+    h.finish()
+}
+
+fn uuid_v4() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// One worker thread: a current-thread runtime running its executions as local tasks.
+fn worker(
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    store: Arc<dyn Store>,
+    tasks: Arc<dyn Fn() -> Box<dyn TaskHandler> + Send + Sync>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "worker cannot start");
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    let handler: Rc<dyn TaskHandler> = Rc::from(tasks());
+    let running: Rc<RefCell<HashMap<String, tokio::task::AbortHandle>>> = Rc::default();
+    local.block_on(&rt, async move {
+        while let Some(cmd) = rx.recv().await {
+            match cmd {
+                Command::Run(job) => {
+                    let arn = job.opts.execution_arn.clone();
+                    let store = store.clone();
+                    let handler = handler.clone();
+                    let running_done = running.clone();
+                    let key = arn.clone();
+                    let handle = tokio::task::spawn_local(async move {
+                        let RunJob {
+                            machine,
+                            input,
+                            opts,
+                            replay,
+                            durable,
+                            reply,
+                        } = *job;
+                        let sink =
+                            durable.then(|| StoreSink::new(store, opts.execution_arn.clone()));
+                        let outcome = execute(
+                            &machine,
+                            input,
+                            &opts,
+                            handler.as_ref(),
+                            &replay,
+                            sink.as_ref().map(|s| s as &dyn crate::run::EventSink),
+                        )
+                        .await;
+                        running_done.borrow_mut().remove(&key);
+                        if let Some(reply) = reply {
+                            let _ = reply.send(outcome);
+                        }
+                    });
+                    running.borrow_mut().insert(arn, handle.abort_handle());
+                }
+                Command::Stop {
+                    arn,
+                    error,
+                    cause,
+                    reply,
+                } => {
+                    if let Some(h) = running.borrow_mut().remove(&arn) {
+                        h.abort();
+                    }
+                    let store = store.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        abort_in_store(&*store, &arn, error, cause)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(RuntimeError::Internal(e.to_string())));
+                    let _ = reply.send(result);
+                }
+                Command::Shutdown => break,
+            }
+        }
+    });
+}
+
+/// Appends ExecutionAborted after whatever the execution had stored, and marks it ABORTED.
+fn abort_in_store(
+    store: &dyn Store,
+    arn: &str,
+    error: Option<String>,
+    cause: Option<String>,
+) -> Result<i64, RuntimeError> {
+    // A flush racing with the stop may land first: retry on the id conflict.
+    for _ in 0..10 {
+        let rec = store.get_execution(arn)?;
+        if rec.status != StoredStatus::Running {
+            return Ok(rec.stop_date.unwrap_or(rec.start_date));
+        }
+        let now = Utc::now();
+        let mut details = serde_json::Map::new();
+        if let Some(e) = &error {
+            details.insert("error".into(), Value::from(e.clone()));
+        }
+        if let Some(c) = &cause {
+            details.insert("cause".into(), Value::from(c.clone()));
+        }
+        let event = HistoryEvent {
+            id: rec.last_event_id + 1,
+            previous_event_id: 0,
+            timestamp: now,
+            kind: "ExecutionAborted",
+            details: Details::Json(Value::Object(details)),
+            thread: Arc::from(""),
+            seq: u32::MAX,
+        };
+        let update = ExecutionUpdate {
+            status: StoredStatus::Aborted,
+            output: None,
+            error: error.clone(),
+            cause: cause.clone(),
+            stop_date: Some(millis(now)),
+            redrive_count: rec.redrive_count,
+            redrive_date: rec.redrive_date,
+        };
+        match store.append_events(arn, vec![crate::durable::to_row(&event)], Some(update)) {
+            Ok(()) => return Ok(millis(now)),
+            Err(stepwise_store::Error::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(RuntimeError::Internal(format!(
+        "cannot stop {arn}: its history keeps changing"
+    )))
+}
+
+impl From<ExecutionStatus> for StoredStatus {
+    fn from(s: ExecutionStatus) -> Self {
+        match s {
+            ExecutionStatus::Succeeded => StoredStatus::Succeeded,
+            ExecutionStatus::Failed => StoredStatus::Failed,
+            ExecutionStatus::TimedOut => StoredStatus::TimedOut,
+            ExecutionStatus::Aborted => StoredStatus::Aborted,
+        }
+    }
+}
