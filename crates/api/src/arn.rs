@@ -10,15 +10,31 @@ use crate::error::ApiError;
 /// What an ARN names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
-    StateMachine { name: String },
+    StateMachine {
+        name: String,
+    },
     /// `stateMachine:<name>:<n>`: a published version.
-    Version { name: String, version: u64 },
+    Version {
+        name: String,
+        version: u64,
+    },
     /// `stateMachine:<name>:<alias>`: an alias (its name always has a non-digit).
-    Alias { name: String, alias: String },
-    Activity { name: String },
-    Execution { state_machine: String, name: String },
+    Alias {
+        name: String,
+        alias: String,
+    },
+    Activity {
+        name: String,
+    },
+    Execution {
+        state_machine: String,
+        name: String,
+    },
     /// `express:<state machine>:<name>:<id>`: an Express execution (not kept in the store).
-    Express { state_machine: String, name: String },
+    Express {
+        state_machine: String,
+        name: String,
+    },
     /// `mapRun:<state machine>/<label>:<id>`.
     MapRun,
 }
@@ -232,7 +248,10 @@ mod tests {
                 version: 12
             }
         );
-        assert_eq!(v.state_machine_arn().unwrap(), format!("{P}:stateMachine:m"));
+        assert_eq!(
+            v.state_machine_arn().unwrap(),
+            format!("{P}:stateMachine:m")
+        );
         let a = Arn::parse(&format!("{P}:stateMachine:m:PROD")).unwrap();
         assert!(matches!(a.resource, Resource::Alias { .. }));
         let e = Arn::parse(&format!("{P}:execution:m:e")).unwrap();

@@ -5,6 +5,7 @@ use crate::Config;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use stepwise_engine::runtime::{Runtime, RuntimeConfig};
 use stepwise_store::{MemoryStore, SqliteStore, Store};
 
 /// `--data-dir` value that keeps everything in memory (lost on exit).
@@ -21,6 +22,8 @@ pub const DB_FILE: &str = "stepwise.db";
 pub struct Service {
     pub config: Config,
     pub store: Arc<dyn Store>,
+    /// Runs executions; on start it resumed every RUNNING Standard execution of the store.
+    pub runtime: Runtime,
 }
 
 impl Service {
@@ -39,16 +42,30 @@ impl Service {
                 )
             }
         };
-        Ok(Service::with_store(config, store))
+        Service::with_store(config, store)
     }
 
     /// A service over an in-memory store (tests).
-    pub fn in_memory(config: Config) -> Service {
+    pub fn in_memory(config: Config) -> Result<Service, String> {
         Service::with_store(config, Arc::new(MemoryStore::new()))
     }
 
-    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Service {
-        Service { config, store }
+    /// Starts the runtime over `store` (which resumes its RUNNING executions).
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Service, String> {
+        let runtime = Runtime::start(
+            store.clone(),
+            RuntimeConfig {
+                workers: config.workers.max(1),
+                region: config.region.clone(),
+                account: config.account_id.clone(),
+            },
+        )
+        .map_err(|e| format!("cannot start the execution runtime: {e}"))?;
+        Ok(Service {
+            config,
+            store,
+            runtime,
+        })
     }
 
     /// `arn:aws:states:<region>:<account>`.
@@ -56,8 +73,11 @@ impl Service {
         crate::arn::prefix(&self.config.region, &self.config.account_id)
     }
 
-    /// Stops background work; requests under way have finished.
-    pub fn shutdown(&self) {}
+    /// Stops the runtime's workers; running executions stay RUNNING in the store and resume
+    /// on the next start.
+    pub fn shutdown(&self) {
+        self.runtime.shutdown();
+    }
 }
 
 /// Milliseconds since the epoch, the store's time unit.

@@ -21,10 +21,7 @@ fn not_found() -> ApiError {
 /// `routingConfiguration`: 1–2 items, weights 0..=100 (model), then AWS's own rules in its
 /// words: version ARNs only, distinct, weights summing to 100, one state machine, existing.
 /// Returns the entries and the state machine ARN they belong to.
-fn read_routing(
-    input: &mut Input,
-    required: bool,
-) -> Result<Option<Vec<RoutingEntry>>, ApiError> {
+fn read_routing(input: &mut Input, required: bool) -> Result<Option<Vec<RoutingEntry>>, ApiError> {
     let Some(items) = input.list("routingConfiguration", required, (1, 2))? else {
         return Ok(None);
     };
@@ -146,7 +143,10 @@ fn alias_arn_of(svc: &Service, text: &str) -> Result<String, ApiError> {
 pub fn create(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     let description = input.string("description", false, (0, 256), false)?;
     let name = input.string("name", true, (1, 80), false)?;
-    if let Some(n) = name.as_deref().filter(|n| (1..=80).contains(&n.chars().count())) {
+    if let Some(n) = name
+        .as_deref()
+        .filter(|n| (1..=80).contains(&n.chars().count()))
+    {
         input.check_pattern("name", n, arn::valid_alias_name(n), ALIAS_NAME_PATTERN);
     }
     let routing = read_routing(&mut input, true)?;

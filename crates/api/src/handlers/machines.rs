@@ -161,7 +161,10 @@ fn read_encryption(input: &mut Input) -> Result<Option<Value>, ApiError> {
     if let Some(k) = member_string(&m, "kmsKeyId")? {
         out.insert("kmsKeyId".into(), Value::from(k));
     }
-    if let Some(p) = m.get("kmsDataKeyReusePeriodSeconds").filter(|v| !v.is_null()) {
+    if let Some(p) = m
+        .get("kmsDataKeyReusePeriodSeconds")
+        .filter(|v| !v.is_null())
+    {
         match p.as_i64() {
             Some(n) if (60..=900).contains(&n) => {
                 out.insert("kmsDataKeyReusePeriodSeconds".into(), Value::from(n));
@@ -556,7 +559,10 @@ pub fn delete(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
 pub fn list(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     let page = page_request(&mut input, 1024)?;
     input.finish()?;
-    let p = svc.store.list_state_machines(&page).map_err(store_failure)?;
+    let p = svc
+        .store
+        .list_state_machines(&page)
+        .map_err(store_failure)?;
     let items: Vec<Value> = p
         .items
         .iter()
@@ -646,10 +652,7 @@ fn delete_version_arn(svc: &Service, version_arn: &str) -> Result<Value, ApiErro
     let mut referencing = Vec::new();
     let mut page = PageRequest::first(1000);
     loop {
-        let p = svc
-            .store
-            .list_aliases(base, &page)
-            .map_err(store_failure)?;
+        let p = svc.store.list_aliases(base, &page).map_err(store_failure)?;
         for a in &p.items {
             if a.routing.iter().any(|r| r.version_arn == version_arn) {
                 referencing.push(a.name.clone());

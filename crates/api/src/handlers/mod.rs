@@ -74,7 +74,10 @@ pub(crate) fn read_tags(input: &mut Input, name: &str) -> Result<Option<Vec<Tag>
 }
 
 /// A string member of a nested structure (JSON type checked as for top-level members).
-pub(crate) fn member_string(m: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+pub(crate) fn member_string(
+    m: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, ApiError> {
     match m.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),

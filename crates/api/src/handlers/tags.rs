@@ -85,11 +85,7 @@ pub fn untag(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
                 }
                 key_list.push(s.clone());
             }
-            _ => {
-                return Err(ApiError::serialization(
-                    "tagKeys members must be strings",
-                ))
-            }
+            _ => return Err(ApiError::serialization("tagKeys members must be strings")),
         }
     }
     input.finish()?;
