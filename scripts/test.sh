@@ -46,6 +46,20 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   npm ci --prefix crates/asl/tests/jsonata_ref --no-audit --no-fund --silent \
     || echo "npm ci failed: the JSONata differential test will be skipped" >&2
 fi
+# The aws CLI (v1 from PyPI) for crates/e2e/tests/aws_cli.rs: its own venv, since it pins botocore.
+AWSCLI_VERSION=1.46.3
+AWSENV=target/awscli-env
+if command -v python3 >/dev/null 2>&1 && ! "$AWSENV/bin/aws" --version 2>&1 | grep -q "aws-cli/$AWSCLI_VERSION"; then
+  echo "== installing awscli $AWSCLI_VERSION into $AWSENV"
+  rm -rf "$AWSENV"
+  { python3 -m venv "$AWSENV" >/dev/null 2>&1 \
+    && "$AWSENV/bin/python" -m pip install -q --disable-pip-version-check "awscli==$AWSCLI_VERSION" >/dev/null; } \
+    || echo "warning: could not install the aws CLI into $AWSENV; its test will skip" >&2
+fi
+if [ -x "$AWSENV/bin/aws" ]; then
+  export STEPWISE_AWS_CLI="$PWD/$AWSENV/bin/aws"
+fi
+
 # Headless Chromium for the console's browser test (crates/console/tests/browser.rs): Debian's
 # chromium package, driven by playwright-core pinned in crates/console/tests/browser. The test
 # skips with a message when either is missing.

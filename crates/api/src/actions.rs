@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::input::Input;
-use crate::Config;
+use crate::service::Service;
 use serde_json::{json, Map, Value};
 use stepwise_asl::diagnostic::Severity;
 use stepwise_asl::validate::{validate_text, MachineType, ValidateOptions};
@@ -20,42 +20,42 @@ pub enum Support {
 pub const ACTIONS: [(&str, Support); 37] = {
     use Support::{Implemented as I, NotYetImplemented as N};
     [
-        ("CreateActivity", N),
-        ("CreateStateMachine", N),
-        ("CreateStateMachineAlias", N),
-        ("DeleteActivity", N),
-        ("DeleteStateMachine", N),
-        ("DeleteStateMachineAlias", N),
-        ("DeleteStateMachineVersion", N),
-        ("DescribeActivity", N),
-        ("DescribeExecution", N),
+        ("CreateActivity", I),
+        ("CreateStateMachine", I),
+        ("CreateStateMachineAlias", I),
+        ("DeleteActivity", I),
+        ("DeleteStateMachine", I),
+        ("DeleteStateMachineAlias", I),
+        ("DeleteStateMachineVersion", I),
+        ("DescribeActivity", I),
+        ("DescribeExecution", I),
         ("DescribeMapRun", N),
-        ("DescribeStateMachine", N),
-        ("DescribeStateMachineAlias", N),
-        ("DescribeStateMachineForExecution", N),
+        ("DescribeStateMachine", I),
+        ("DescribeStateMachineAlias", I),
+        ("DescribeStateMachineForExecution", I),
         ("GetActivityTask", N),
-        ("GetExecutionHistory", N),
-        ("ListActivities", N),
-        ("ListExecutions", N),
+        ("GetExecutionHistory", I),
+        ("ListActivities", I),
+        ("ListExecutions", I),
         ("ListMapRuns", N),
-        ("ListStateMachineAliases", N),
-        ("ListStateMachineVersions", N),
-        ("ListStateMachines", N),
-        ("ListTagsForResource", N),
-        ("PublishStateMachineVersion", N),
+        ("ListStateMachineAliases", I),
+        ("ListStateMachineVersions", I),
+        ("ListStateMachines", I),
+        ("ListTagsForResource", I),
+        ("PublishStateMachineVersion", I),
         ("RedriveExecution", N),
         ("SendTaskFailure", N),
         ("SendTaskHeartbeat", N),
         ("SendTaskSuccess", N),
-        ("StartExecution", N),
-        ("StartSyncExecution", N),
-        ("StopExecution", N),
-        ("TagResource", N),
+        ("StartExecution", I),
+        ("StartSyncExecution", I),
+        ("StopExecution", I),
+        ("TagResource", I),
         ("TestState", N),
-        ("UntagResource", N),
+        ("UntagResource", I),
         ("UpdateMapRun", N),
-        ("UpdateStateMachine", N),
-        ("UpdateStateMachineAlias", N),
+        ("UpdateStateMachine", I),
+        ("UpdateStateMachineAlias", I),
         ("ValidateStateMachineDefinition", I),
     ]
 };
@@ -66,7 +66,8 @@ pub fn support(action: &str) -> Option<Support> {
 }
 
 /// Runs one action on a request body; the answer is the JSON output structure.
-pub fn dispatch(action: &str, body: &[u8], _config: &Config) -> Result<Value, ApiError> {
+pub fn dispatch(action: &str, body: &[u8], svc: &Service) -> Result<Value, ApiError> {
+    use crate::handlers::{activities, aliases, executions, machines, tags};
     match support(action) {
         None => Err(ApiError::unknown_operation(format!(
             "Operation {action} is not supported by AWSStepFunctions"
@@ -80,6 +81,35 @@ pub fn dispatch(action: &str, body: &[u8], _config: &Config) -> Result<Value, Ap
             let input = Input::parse(body)?;
             match action {
                 "ValidateStateMachineDefinition" => validate_state_machine_definition(input),
+                "CreateStateMachine" => machines::create(svc, input),
+                "DescribeStateMachine" => machines::describe(svc, input),
+                "UpdateStateMachine" => machines::update(svc, input),
+                "DeleteStateMachine" => machines::delete(svc, input),
+                "ListStateMachines" => machines::list(svc, input),
+                "PublishStateMachineVersion" => machines::publish_version(svc, input),
+                "ListStateMachineVersions" => machines::list_versions(svc, input),
+                "DeleteStateMachineVersion" => machines::delete_version(svc, input),
+                "CreateStateMachineAlias" => aliases::create(svc, input),
+                "DescribeStateMachineAlias" => aliases::describe(svc, input),
+                "UpdateStateMachineAlias" => aliases::update(svc, input),
+                "DeleteStateMachineAlias" => aliases::delete(svc, input),
+                "ListStateMachineAliases" => aliases::list(svc, input),
+                "TagResource" => tags::tag(svc, input),
+                "UntagResource" => tags::untag(svc, input),
+                "ListTagsForResource" => tags::list(svc, input),
+                "CreateActivity" => activities::create(svc, input),
+                "DescribeActivity" => activities::describe(svc, input),
+                "DeleteActivity" => activities::delete(svc, input),
+                "ListActivities" => activities::list(svc, input),
+                "StartExecution" => executions::start(svc, input),
+                "StartSyncExecution" => executions::start_sync(svc, input),
+                "StopExecution" => executions::stop(svc, input),
+                "DescribeExecution" => executions::describe(svc, input),
+                "ListExecutions" => executions::list(svc, input),
+                "GetExecutionHistory" => executions::history(svc, input),
+                "DescribeStateMachineForExecution" => {
+                    executions::describe_state_machine_for(svc, input)
+                }
                 _ => Err(ApiError::internal()),
             }
         }
@@ -153,7 +183,8 @@ mod tests {
     use super::*;
 
     fn call(action: &str, body: Value) -> Result<Value, ApiError> {
-        dispatch(action, body.to_string().as_bytes(), &Config::default())
+        let svc = Service::in_memory(crate::Config::default()).expect("service");
+        dispatch(action, body.to_string().as_bytes(), &svc)
     }
 
     const GOOD: &str = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
@@ -276,9 +307,10 @@ mod tests {
             (e.code.as_str(), e.status),
             ("UnknownOperationException", 400)
         );
-        let e = call("StartExecution", json!({})).unwrap_err();
+        let e = call("GetActivityTask", json!({})).unwrap_err();
         assert_eq!((e.code.as_str(), e.status), ("NotImplemented", 501));
-        let e = dispatch("StartExecution", b"{", &Config::default()).unwrap_err();
+        let svc = Service::in_memory(crate::Config::default()).expect("service");
+        let e = dispatch("GetActivityTask", b"{", &svc).unwrap_err();
         assert_eq!(e.code, "SerializationException");
     }
 }

@@ -163,6 +163,81 @@ impl Input {
         Ok(Some(n))
     }
 
+    /// A boolean member.
+    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(v) => Err(wrong_type(v, "a Boolean")),
+        }
+    }
+
+    /// A structure member, as its JSON object (its members are checked by the caller).
+    pub fn object(&mut self, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.clone())),
+            Some(Value::Array(_)) => Err(ApiError::serialization(
+                "Start of list found where not expected",
+            )),
+            Some(v) => Err(wrong_type(v, "a Structure")),
+        }
+    }
+
+    /// A list member with the model's length bounds; items are checked by the caller.
+    pub fn list(
+        &mut self,
+        name: &str,
+        required: bool,
+        len: (usize, usize),
+    ) -> Result<Option<Vec<Value>>, ApiError> {
+        let Some(v) = self.get(name) else {
+            if required {
+                self.violations.push(format!(
+                    "Value null at '{name}' failed to satisfy constraint: Member must not be null"
+                ));
+            }
+            return Ok(None);
+        };
+        let Value::Array(items) = v else {
+            return Err(match v {
+                Value::Object(_) => wrong_type(v, "a List"),
+                other => ApiError::serialization(format!(
+                    "{} can not be converted to a List",
+                    token(other)
+                )),
+            });
+        };
+        let items = items.clone();
+        if items.len() < len.0 {
+            let c = format!("have length greater than or equal to {}", len.0);
+            self.violation(Some(&render(&items)), name, &c);
+        } else if items.len() > len.1 {
+            let c = format!("have length less than or equal to {}", len.1);
+            self.violation(Some(&render(&items)), name, &c);
+        }
+        Ok(Some(items))
+    }
+
+    /// A string member that must also match a pattern (`matches` is the check, `pattern` the
+    /// model's regular expression as AWS prints it).
+    pub fn check_pattern(&mut self, name: &str, value: &str, ok: bool, pattern: &str) {
+        if !ok {
+            let c = format!("satisfy regular expression pattern: {pattern}");
+            self.violation(Some(value), name, &c);
+        }
+    }
+
+    /// A violation found by the caller in a nested member (`tags.1.member.key`).
+    pub fn push_violation(&mut self, value: Option<&str>, path: &str, constraint: &str) {
+        self.violation(value, path, constraint);
+    }
+
+    /// Whether a violation was already recorded (to skip checks that would only pile on).
+    pub fn has_violations(&self) -> bool {
+        !self.violations.is_empty()
+    }
+
     /// Ends reading: all constraint violations together, or nothing.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.violations.len() {
@@ -177,6 +252,18 @@ impl Input {
             ))),
         }
     }
+}
+
+/// A list as AWS's Java front end prints it in messages: `[a, b]`.
+fn render(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
 }
 
 #[cfg(test)]

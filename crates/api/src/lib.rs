@@ -27,21 +27,38 @@
 //! * `InternalFailure` (500): a bug (a caught panic); the only status SDKs retry.
 //!
 //! # What is implemented
-//! Of the 37 actions of the service model ([`actions::ACTIONS`]) only
-//! `ValidateStateMachineDefinition` is served. **Not yet implemented** (answer `NotImplemented`,
-//! never a made-up result): CreateActivity, CreateStateMachine, CreateStateMachineAlias,
-//! DeleteActivity, DeleteStateMachine, DeleteStateMachineAlias, DeleteStateMachineVersion,
-//! DescribeActivity, DescribeExecution, DescribeMapRun, DescribeStateMachine,
-//! DescribeStateMachineAlias, DescribeStateMachineForExecution, GetActivityTask,
-//! GetExecutionHistory, ListActivities, ListExecutions, ListMapRuns, ListStateMachineAliases,
-//! ListStateMachineVersions, ListStateMachines, ListTagsForResource,
-//! PublishStateMachineVersion, RedriveExecution, SendTaskFailure, SendTaskHeartbeat,
-//! SendTaskSuccess, StartExecution, StartSyncExecution, StopExecution, TagResource, TestState,
-//! UntagResource, UpdateMapRun, UpdateStateMachine, UpdateStateMachineAlias.
+//! State machines (Create/Describe/Update/Delete/List, ValidateStateMachineDefinition),
+//! versions (PublishStateMachineVersion, ListStateMachineVersions, DeleteStateMachineVersion),
+//! aliases (Create/Describe/Update/Delete/ListStateMachineAliases), tags (TagResource,
+//! UntagResource, ListTagsForResource, on state machines and activities), activities
+//! (Create/Describe/Delete/ListActivities) and executions (StartExecution through a machine,
+//! version or alias ARN, StartSyncExecution, StopExecution, DescribeExecution, ListExecutions,
+//! GetExecutionHistory, DescribeStateMachineForExecution).
+//!
+//! **Not yet implemented** (answer `NotImplemented`, never a made-up result): the activity
+//! worker side (GetActivityTask, SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat),
+//! RedriveExecution, map runs (DescribeMapRun, ListMapRuns, UpdateMapRun) and TestState.
+//!
+//! # Storage
+//! [`service::Service`] holds the configuration, the store and the execution runtime.
+//! `Config::data_dir` picks the store: `None` means `./.stepwise` (relative to the working
+//! directory, like other local development tools), `:memory:` keeps everything in memory, any
+//! other path is a directory holding the SQLite database `stepwise.db`. On start the runtime
+//! resumes every Standard execution the store has as RUNNING, so a restart (or a crash) loses
+//! no execution.
+//!
+//! # Known differences from AWS
+//! Express executions are not kept (as in AWS, where they go to CloudWatch Logs): they cannot
+//! be described or listed. DescribeStateMachine on an alias ARN describes the state machine.
+//! Some rarely seen error messages (an alias routing to versions of two machines, ListExecutions
+//! without an ARN, a tag limit) are Stepwise's own wording; every recorded one is AWS's.
 
 pub mod actions;
+pub mod arn;
 pub mod error;
+pub mod handlers;
 pub mod input;
+pub mod service;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -51,6 +68,7 @@ use axum::routing::get;
 use axum::Router;
 use error::ApiError;
 use futures::StreamExt;
+use service::Service;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -65,13 +83,16 @@ pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 const JSON_1_0: &str = "application/x-amz-json-1.0";
 
-/// What the server pretends to be; used in ARNs once state machines are stored.
+/// What the server pretends to be (region and account go into every ARN) and where it keeps
+/// its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub region: String,
     pub account_id: String,
-    /// Reserved for the store; not read yet.
+    /// `None`: `./.stepwise`; `:memory:`: no persistence; else the data directory.
     pub data_dir: Option<PathBuf>,
+    /// Execution worker threads (each runs many executions).
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -80,28 +101,29 @@ impl Default for Config {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             data_dir: None,
+            workers: 2,
         }
     }
 }
 
 /// The HTTP application: `POST /` (the API), `GET /healthz`, AWS-shaped 404 elsewhere.
-pub fn router(config: Config) -> Router {
+pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .fallback(api)
-        .with_state(Arc::new(config))
+        .with_state(service)
 }
 
 /// Serves on `listener` until `shutdown` resolves; requests under way are finished first.
 pub async fn serve<F>(
     listener: tokio::net::TcpListener,
-    config: Config,
+    service: Arc<Service>,
     shutdown: F,
 ) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router(config))
+    axum::serve(listener, router(service))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -115,9 +137,18 @@ pub struct ServeOptions {
     pub config: Config,
 }
 
-/// Binds, logs the address and serves until SIGTERM or Ctrl-C; owns its tokio runtime so
-/// callers (the CLI) stay synchronous.
+/// Opens the store, starts the execution runtime (resuming RUNNING executions), binds, logs
+/// the address and serves until SIGTERM or Ctrl-C, then stops the runtime (executions still
+/// running resume on the next start). Owns its tokio runtime so callers (the CLI) stay
+/// synchronous.
 pub fn run(opts: ServeOptions) -> std::io::Result<()> {
+    let service = Arc::new(Service::open(opts.config.clone()).map_err(std::io::Error::other)?);
+    let result = serve_blocking(&opts, service.clone());
+    service.shutdown();
+    result
+}
+
+fn serve_blocking(opts: &ServeOptions, service: Arc<Service>) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -128,9 +159,13 @@ pub fn run(opts: ServeOptions) -> std::io::Result<()> {
         tracing::info!(
             region = %opts.config.region,
             account = %opts.config.account_id,
+            data_dir = %opts.config.data_dir.as_deref().map_or_else(
+                || service::DEFAULT_DATA_DIR.to_string(),
+                |d| d.display().to_string()
+            ),
             "stepwise listening on http://{addr}"
         );
-        serve(listener, opts.config, shutdown_signal()).await?;
+        serve(listener, service, shutdown_signal()).await?;
         tracing::info!("stepwise stopped");
         Ok(())
     })
@@ -231,7 +266,7 @@ async fn drain(stream: &mut axum::body::BodyDataStream, mut seen: u64) {
     }
 }
 
-async fn api(State(config): State<Arc<Config>>, req: Request) -> Response {
+async fn api(State(service): State<Arc<Service>>, req: Request) -> Response {
     let start = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
@@ -251,8 +286,9 @@ async fn api(State(config): State<Arc<Config>>, req: Request) -> Response {
         action = target_action(&parts.headers)?;
         let body = read_body(&parts.headers, body).await?;
         let name = action.clone();
-        // Off the reactor (validation is CPU work), and a panic comes back as a JoinError.
-        match tokio::task::spawn_blocking(move || actions::dispatch(&name, &body, &config)).await {
+        // Off the reactor (store reads and writes block, StartSyncExecution waits for the
+        // execution), and a panic comes back as a JoinError.
+        match tokio::task::spawn_blocking(move || actions::dispatch(&name, &body, &service)).await {
             Ok(r) => r,
             Err(_) => Err(ApiError::internal()),
         }

@@ -1,5 +1,8 @@
-//! End to end: the real `stepwise serve` binary on a free port, driven by boto3
-//! (crates/api/tests/py/test_validate.py), then stopped with SIGTERM, which must end it cleanly.
+//! End to end: the real `stepwise serve` binary on a free port with a fresh data directory,
+//! driven by boto3 (crates/api/tests/py/test_validate.py: protocol; test_actions.py: every
+//! implemented action), then stopped with SIGTERM, which must end it cleanly. A second test
+//! stops the server in the middle of an execution's Wait and checks that a new server on the
+//! same data directory finishes it (resume by replay); it needs no Python.
 //!
 //! Skips with a message when boto3 is not importable (scripts/test.sh installs it in a venv
 //! and sets STEPWISE_PYTHON) or when the binary has not been built (scripts/test.sh builds it;
@@ -9,7 +12,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -58,6 +61,61 @@ fn healthy(port: u16) -> bool {
     buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
 }
 
+/// A fresh, empty data directory under Cargo's per-test temporary directory.
+fn data_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("data dir");
+    dir
+}
+
+/// Starts `stepwise serve` on `port` over `dir` and waits until it answers.
+fn start_server(bin: &Path, port: u16, dir: &Path) -> Server {
+    let child = Command::new(bin)
+        .args(["serve", "--host", "127.0.0.1", "--log-level", "warn"])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("STEPWISE_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let mut server = Server(child);
+    let start = Instant::now();
+    while !healthy(port) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("server exited before answering: {status}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server not healthy after 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+fn run_script(name: &str, port: u16) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/py")
+        .join(name);
+    let out = Command::new(common::python())
+        .arg(&script)
+        .arg(port.to_string())
+        .output()
+        .expect("python runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "boto3 checks of {name} failed:\n{text}"
+    );
+}
+
 #[test]
 fn boto3_against_the_real_server() {
     if !common::python_has("boto3") {
@@ -73,39 +131,155 @@ fn boto3_against_the_real_server() {
         return;
     };
     let port = free_port();
-    let child = Command::new(&bin)
-        .args(["serve", "--host", "127.0.0.1", "--log-level", "warn"])
-        .env("STEPWISE_PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut server = Server(child);
+    let dir = data_dir("boto3");
+    let mut server = start_server(&bin, port, &dir);
+    run_script("test_validate.py", port);
+    run_script("test_actions.py", port);
+    stop_gracefully(&mut server);
+    assert!(
+        dir.join("stepwise.db").is_file(),
+        "the store is in the data dir"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
+/// One API call over plain HTTP/1.0: (status, JSON body).
+fn call(port: u16, action: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+    let payload = body.to_string();
+    let req = format!(
+        "POST / HTTP/1.0\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{payload}",
+        payload.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).expect("read");
+    let status = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+fn ok(port: u16, action: &str, body: serde_json::Value) -> serde_json::Value {
+    let (status, out) = call(port, action, &body);
+    assert_eq!(status, 200, "{action} {body}: {out}");
+    out
+}
+
+#[test]
+fn executions_resume_after_a_restart() {
+    let Some(bin) = binary() else {
+        eprintln!("SKIP: the stepwise binary is not built (cargo build -p stepwise-cli)");
+        return;
+    };
+    let dir = data_dir("resume");
+    let port = free_port();
+    let mut server = start_server(&bin, port, &dir);
+    let definition = serde_json::json!({
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "Seconds": 3, "Next": "P"},
+            "P": {"Type": "Pass", "Parameters": {"after.$": "$.before"}, "End": true}
+        }
+    });
+    let sm = ok(
+        port,
+        "CreateStateMachine",
+        serde_json::json!({"name": "resume", "definition": definition.to_string(),
+                           "roleArn": "arn:aws:iam::123456789012:role/r"}),
+    );
+    let started = ok(
+        port,
+        "StartExecution",
+        serde_json::json!({"stateMachineArn": sm["stateMachineArn"], "name": "long",
+                           "input": "{\"before\": 42}"}),
+    );
+    let exec = started["executionArn"].clone();
+    // Stop once the Wait has begun (its event is stored) and is still pending.
     let start = Instant::now();
-    while !healthy(port) {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("server exited before answering: {status}");
+    loop {
+        let h = ok(
+            port,
+            "GetExecutionHistory",
+            serde_json::json!({"executionArn": exec}),
+        );
+        if h["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["type"] == "WaitStateEntered"))
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no WaitStateEntered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let d = ok(
+        port,
+        "DescribeExecution",
+        serde_json::json!({"executionArn": exec}),
+    );
+    assert_eq!(d["status"], "RUNNING", "{d}");
+    stop_gracefully(&mut server);
+
+    let port = free_port();
+    let _server = start_server(&bin, port, &dir);
+    let start = Instant::now();
+    let d = loop {
+        let d = ok(
+            port,
+            "DescribeExecution",
+            serde_json::json!({"executionArn": exec}),
+        );
+        if d["status"] != "RUNNING" {
+            break d;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
-            "server not healthy after 20 s"
+            "not finished after the restart"
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
-
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/py/test_validate.py");
-    let out = Command::new(common::python())
-        .arg(&script)
-        .arg(port.to_string())
-        .output()
-        .expect("python runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    println!("{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "boto3 checks failed:\n{text}");
-
-    stop_gracefully(&mut server);
+    };
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(d["output"], "{\"after\":42}", "{d}");
+    let h = ok(
+        port,
+        "GetExecutionHistory",
+        serde_json::json!({"executionArn": exec}),
+    );
+    let types: Vec<&str> = h["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ],
+        "nothing recorded twice, nothing lost"
+    );
+    let ids: Vec<u64> = h["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["id"].as_u64())
+        .collect();
+    assert_eq!(ids, (1..=6).collect::<Vec<u64>>());
+    drop(_server);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[cfg(unix)]

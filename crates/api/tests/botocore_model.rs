@@ -1,12 +1,15 @@
-//! Checks our dispatch table and the ValidateStateMachineDefinition answer against botocore's
-//! copy of the service model (stepfunctions/2016-11-23/service-2.json), the contract every
-//! SDK is generated from. Skipped, with a message, where botocore is not installed.
+//! Checks our dispatch table and every implemented action's answers against botocore's copy
+//! of the service model (stepfunctions/2016-11-23/service-2.json), the contract every SDK is
+//! generated from: output shapes (types, enums, required members, no unknown members) and
+//! that each error code an action answers is one the model lists for it. Skipped, with a
+//! message, where botocore is not installed.
 
 mod common;
 
 use serde_json::{json, Map, Value};
 use std::process::Command;
 use stepwise_api::actions::{dispatch, Support, ACTIONS};
+use stepwise_api::service::Service;
 use stepwise_api::Config;
 
 /// The model as botocore loads it (it handles the .json.gz form newer releases ship).
@@ -83,15 +86,34 @@ fn check(model: &Value, name: &str, v: &Value, at: &str) {
         }
         "boolean" => assert!(v.is_boolean(), "{at}: not a boolean: {v}"),
         "integer" | "long" => assert!(v.is_i64(), "{at}: not an integer: {v}"),
+        // The JSON protocol sends timestamps as epoch seconds (fraction for milliseconds).
+        "timestamp" => assert!(
+            v.as_f64().is_some_and(|t| t > 1.0e9 && t < 1.0e10),
+            "{at}: not an epoch-seconds timestamp: {v}"
+        ),
+        "float" | "double" => assert!(v.is_number(), "{at}: not a number: {v}"),
+        "map" => {
+            let obj = v
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: not a map: {v}"));
+            let value = s["value"]["shape"].as_str().expect("map value");
+            for (k, mv) in obj {
+                check(model, value, mv, &format!("{at}.{k}"));
+            }
+        }
         other => panic!("{at}: shape type {other} not expected in our answers"),
     }
+}
+
+fn service() -> Service {
+    Service::in_memory(Config::default()).expect("service")
 }
 
 fn call(body: Value) -> Result<Value, stepwise_api::error::ApiError> {
     dispatch(
         "ValidateStateMachineDefinition",
         body.to_string().as_bytes(),
-        &Config::default(),
+        &service(),
     )
 }
 
@@ -204,8 +226,9 @@ fn validate_input_constraints_match_the_model() {
 
 #[test]
 fn unimplemented_actions_are_not_faked() {
+    let svc = service();
     for (name, support) in ACTIONS {
-        let r = dispatch(name, b"{}", &Config::default());
+        let r = dispatch(name, b"{}", &svc);
         match support {
             Support::NotYetImplemented => {
                 let e = r.expect_err(name);
@@ -218,4 +241,305 @@ fn unimplemented_actions_are_not_faked() {
             Support::Implemented => {}
         }
     }
+}
+
+/// Protocol-level codes any action may answer, whatever its model error list says.
+const COMMON_ERRORS: [&str; 4] = [
+    "ValidationException",
+    "SerializationException",
+    "InternalFailure",
+    "UnknownOperationException",
+];
+
+struct Run<'a> {
+    model: &'a Value,
+    svc: Service,
+    covered: std::collections::BTreeSet<String>,
+}
+
+impl Run<'_> {
+    /// Calls `action`, checks the answer against its output shape, returns it.
+    fn ok(&mut self, action: &str, body: Value) -> Value {
+        let out = dispatch(action, body.to_string().as_bytes(), &self.svc)
+            .unwrap_or_else(|e| panic!("{action} {body}: {e}"));
+        let op = &self.model["operations"][action];
+        let shape = op["output"]["shape"].as_str().expect("output shape");
+        check(self.model, shape, &out, action);
+        self.covered.insert(action.to_string());
+        out
+    }
+
+    /// Calls `action` expecting error `code`, which the model must list for the action.
+    fn err(&mut self, action: &str, body: Value, code: &str) -> String {
+        let e = dispatch(action, body.to_string().as_bytes(), &self.svc)
+            .expect_err(&format!("{action} {body} should fail with {code}"));
+        assert_eq!(e.code, code, "{action} {body}: {e}");
+        let listed = self.model["operations"][action]["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|x| x["shape"] == code);
+        assert!(
+            listed || COMMON_ERRORS.contains(&code),
+            "{action}: {code} is not among the model's errors"
+        );
+        if listed {
+            assert_eq!(
+                self.model["shapes"][code]["exception"],
+                Value::Bool(true),
+                "{code} is an exception shape in the model"
+            );
+        }
+        assert!(e.status < 500, "{action}: {code} must be a client error");
+        e.message
+    }
+}
+
+const PASS: &str = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":1},"End":true}}}"#;
+const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+
+#[test]
+fn every_implemented_action_answers_in_the_model_shape() {
+    let Some(model) = model() else { return };
+    let mut r = Run {
+        model: &model,
+        svc: service(),
+        covered: Default::default(),
+    };
+    let p = "arn:aws:states:us-east-1:123456789012";
+    let sm = format!("{p}:stateMachine:m");
+
+    // State machines and versions.
+    let c = r.ok(
+        "CreateStateMachine",
+        json!({"name": "m", "definition": PASS, "roleArn": ROLE, "publish": true,
+               "versionDescription": "first", "tags": [{"key": "k", "value": "v"}],
+               "loggingConfiguration": {"level": "OFF"}, "tracingConfiguration": {"enabled": true}}),
+    );
+    assert_eq!(c["stateMachineVersionArn"], format!("{sm}:1"));
+    r.err(
+        "CreateStateMachine",
+        json!({"name": "m", "definition": PASS.replace("1}", "2}"), "roleArn": ROLE}),
+        "StateMachineAlreadyExists",
+    );
+    r.err(
+        "CreateStateMachine",
+        json!({"name": "bad name", "definition": PASS, "roleArn": ROLE}),
+        "InvalidName",
+    );
+    r.err(
+        "CreateStateMachine",
+        json!({"name": "n", "definition": "{}", "roleArn": ROLE}),
+        "InvalidDefinition",
+    );
+    r.err(
+        "CreateStateMachine",
+        json!({"name": "n", "definition": PASS, "roleArn": "nope"}),
+        "InvalidArn",
+    );
+    r.err(
+        "CreateStateMachine",
+        json!({"name": "n", "definition": PASS, "roleArn": ROLE,
+               "loggingConfiguration": {"level": "ALL"}}),
+        "InvalidLoggingConfiguration",
+    );
+    r.ok(
+        "CreateStateMachine",
+        json!({"name": "x", "definition": PASS, "roleArn": ROLE, "type": "EXPRESS"}),
+    );
+    r.ok("DescribeStateMachine", json!({"stateMachineArn": sm}));
+    r.ok(
+        "DescribeStateMachine",
+        json!({"stateMachineArn": format!("{sm}:1")}),
+    );
+    r.err(
+        "DescribeStateMachine",
+        json!({"stateMachineArn": format!("{sm}x")}),
+        "StateMachineDoesNotExist",
+    );
+    r.err(
+        "DescribeStateMachine",
+        json!({"stateMachineArn": "x"}),
+        "InvalidArn",
+    );
+    let u = r.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": sm, "definition": PASS.replace("1}", "2}"), "publish": true}),
+    );
+    assert_eq!(u["stateMachineVersionArn"], format!("{sm}:2"));
+    r.err(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": sm}),
+        "MissingRequiredParameter",
+    );
+    r.ok("ListStateMachines", json!({"maxResults": 1}));
+    let pv = r.ok("PublishStateMachineVersion", json!({"stateMachineArn": sm}));
+    assert_eq!(
+        pv["stateMachineVersionArn"],
+        format!("{sm}:2"),
+        "idempotent"
+    );
+    r.err(
+        "PublishStateMachineVersion",
+        json!({"stateMachineArn": sm, "revisionId": "other"}),
+        "ConflictException",
+    );
+    r.ok("ListStateMachineVersions", json!({"stateMachineArn": sm}));
+
+    // Aliases.
+    r.ok(
+        "CreateStateMachineAlias",
+        json!({"name": "PROD", "description": "d", "routingConfiguration": [
+            {"stateMachineVersionArn": format!("{sm}:1"), "weight": 50},
+            {"stateMachineVersionArn": format!("{sm}:2"), "weight": 50}]}),
+    );
+    r.err(
+        "CreateStateMachineAlias",
+        json!({"name": "B", "routingConfiguration": [
+            {"stateMachineVersionArn": format!("{sm}:1"), "weight": 60}]}),
+        "ValidationException",
+    );
+    r.err(
+        "CreateStateMachineAlias",
+        json!({"name": "PROD", "routingConfiguration": [
+            {"stateMachineVersionArn": format!("{sm}:1"), "weight": 100}]}),
+        "ConflictException",
+    );
+    let alias = format!("{sm}:PROD");
+    r.ok(
+        "DescribeStateMachineAlias",
+        json!({"stateMachineAliasArn": alias}),
+    );
+    r.ok(
+        "UpdateStateMachineAlias",
+        json!({"stateMachineAliasArn": alias, "routingConfiguration": [
+            {"stateMachineVersionArn": format!("{sm}:2"), "weight": 100}]}),
+    );
+    r.err(
+        "DescribeStateMachineAlias",
+        json!({"stateMachineAliasArn": format!("{sm}:NOPE")}),
+        "ResourceNotFound",
+    );
+    r.ok("ListStateMachineAliases", json!({"stateMachineArn": sm}));
+    r.err(
+        "DeleteStateMachineVersion",
+        json!({"stateMachineVersionArn": format!("{sm}:2")}),
+        "ConflictException",
+    );
+    r.ok(
+        "DeleteStateMachineVersion",
+        json!({"stateMachineVersionArn": format!("{sm}:1")}),
+    );
+
+    // Tags and activities.
+    r.ok(
+        "TagResource",
+        json!({"resourceArn": sm, "tags": [{"key": "a", "value": "b"}]}),
+    );
+    r.ok(
+        "UntagResource",
+        json!({"resourceArn": sm, "tagKeys": ["a"]}),
+    );
+    let t = r.ok("ListTagsForResource", json!({"resourceArn": sm}));
+    assert_eq!(t["tags"], json!([{"key": "k", "value": "v"}]));
+    r.err(
+        "TagResource",
+        json!({"resourceArn": format!("{sm}:2"), "tags": []}),
+        "ResourceNotFound",
+    );
+    let act = r.ok("CreateActivity", json!({"name": "act"}));
+    let act = act["activityArn"].as_str().expect("arn").to_string();
+    r.err("CreateActivity", json!({"name": "a/b"}), "InvalidName");
+    r.ok("DescribeActivity", json!({"activityArn": act}));
+    r.ok("ListActivities", json!({}));
+    r.ok("DeleteActivity", json!({"activityArn": act}));
+    r.err(
+        "DescribeActivity",
+        json!({"activityArn": act}),
+        "ActivityDoesNotExist",
+    );
+
+    // Executions.
+    let s = r.ok(
+        "StartExecution",
+        json!({"stateMachineArn": alias, "name": "e1", "input": "{\"a\": 1}"}),
+    );
+    let exec = s["executionArn"].as_str().expect("arn").to_string();
+    r.err(
+        "StartExecution",
+        json!({"stateMachineArn": sm, "input": "{"}),
+        "InvalidExecutionInput",
+    );
+    r.err(
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": "a b"}),
+        "InvalidName",
+    );
+    r.err(
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": "e1", "input": "{}"}),
+        "ExecutionAlreadyExists",
+    );
+    let start = std::time::Instant::now();
+    loop {
+        let d = r.ok("DescribeExecution", json!({"executionArn": exec}));
+        if d["status"] != "RUNNING" {
+            assert_eq!(d["status"], "SUCCEEDED", "{d}");
+            assert_eq!(d["stateMachineAliasArn"], alias);
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 20, "execution did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let h = r.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": exec, "reverseOrder": true, "includeExecutionData": false}),
+    );
+    assert_eq!(h["events"][0]["type"], "ExecutionSucceeded", "{h}");
+    r.ok(
+        "ListExecutions",
+        json!({"stateMachineArn": sm, "statusFilter": "SUCCEEDED"}),
+    );
+    r.ok(
+        "DescribeStateMachineForExecution",
+        json!({"executionArn": exec}),
+    );
+    r.ok("StopExecution", json!({"executionArn": exec}));
+    r.err(
+        "DescribeExecution",
+        json!({"executionArn": format!("{p}:execution:m:nope")}),
+        "ExecutionDoesNotExist",
+    );
+    r.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm}),
+        "StateMachineTypeNotSupported",
+    );
+    let sync = r.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": format!("{p}:stateMachine:x"), "input": "{}"}),
+    );
+    assert_eq!(sync["status"], "SUCCEEDED", "{sync}");
+    r.ok(
+        "DeleteStateMachineAlias",
+        json!({"stateMachineAliasArn": alias}),
+    );
+    r.ok("DeleteStateMachine", json!({"stateMachineArn": sm}));
+    r.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": PASS}),
+    );
+
+    let implemented: Vec<&str> = ACTIONS
+        .iter()
+        .filter(|(_, s)| *s == Support::Implemented)
+        .map(|(n, _)| *n)
+        .collect();
+    for name in implemented {
+        assert!(
+            r.covered.contains(name),
+            "{name} is not covered by this test"
+        );
+    }
+    r.svc.shutdown();
 }

@@ -54,8 +54,8 @@ enum Command {
     /// Serve the AWS Step Functions API (AWS JSON 1.0) for boto3, the aws CLI and the AWS SDKs.
     ///
     /// Point a client at it with e.g. `--endpoint-url http://localhost:8083`. Stops cleanly on
-    /// SIGTERM or Ctrl-C. Implemented so far: ValidateStateMachineDefinition; every other action
-    /// answers the error NotImplemented (HTTP 501).
+    /// SIGTERM or Ctrl-C; executions still running resume on the next start. Actions not served
+    /// yet (activity workers, redrive, map runs, TestState) answer NotImplemented (HTTP 501).
     Serve {
         /// TCP port (0 picks a free one; the log says which).
         #[arg(long, env = "STEPWISE_PORT", default_value_t = 8083)]
@@ -69,9 +69,13 @@ enum Command {
         /// Account ID used in ARNs (12 digits).
         #[arg(long, env = "STEPWISE_ACCOUNT_ID", default_value = "123456789012")]
         account: String,
-        /// Where state machines and executions will be kept (reserved: not used yet).
+        /// Directory of the SQLite database (stepwise.db) keeping state machines, executions
+        /// and their history across restarts; `:memory:` keeps nothing. Default: ./.stepwise
         #[arg(long, env = "STEPWISE_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        /// Execution worker threads.
+        #[arg(long, env = "STEPWISE_WORKERS", default_value_t = 2)]
+        workers: usize,
         /// Log filter: error, warn, info, debug, trace or a tracing directive list
         /// (default: RUST_LOG, else info).
         #[arg(long)]
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
             region,
             account,
             data_dir,
+            workers,
             log_level,
         } => serve(
             stepwise_api::ServeOptions {
@@ -166,6 +171,7 @@ fn main() -> ExitCode {
                     region,
                     account_id: account,
                     data_dir,
+                    workers,
                 },
             },
             log_level.as_deref(),

@@ -463,6 +463,19 @@ fn uuid_v4() -> String {
     )
 }
 
+/// How long an Express execution may run.
+pub const EXPRESS_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn express_timed_out() -> ExecutionOutcome {
+    ExecutionOutcome {
+        status: ExecutionStatus::TimedOut,
+        output: None,
+        error: Some(stepwise_asl::error::names::TIMEOUT.into()),
+        cause: Some("The execution exceeded the 5 minute limit of Express workflows.".into()),
+        history: Vec::new(),
+    }
+}
+
 /// One worker thread: a current-thread runtime running its executions as local tasks.
 fn worker(
     mut rx: mpsc::UnboundedReceiver<Command>,
@@ -502,15 +515,23 @@ fn worker(
                         } = *job;
                         let sink =
                             durable.then(|| StoreSink::new(store, opts.execution_arn.clone()));
-                        let outcome = execute(
+                        let run = execute(
                             &machine,
                             input,
                             &opts,
                             handler.as_ref(),
                             &replay,
                             sink.as_ref().map(|s| s as &dyn crate::run::EventSink),
-                        )
-                        .await;
+                        );
+                        let outcome = if opts.express {
+                            // Express executions may run five minutes at most.
+                            match tokio::time::timeout(EXPRESS_LIMIT, run).await {
+                                Ok(o) => o,
+                                Err(_) => express_timed_out(),
+                            }
+                        } else {
+                            run.await
+                        };
                         running_done.borrow_mut().remove(&key);
                         if let Some(reply) = reply {
                             let _ = reply.send(outcome);

@@ -157,9 +157,15 @@ def test_server_side_validation_exception():
 
 
 def test_unimplemented_action_is_client_error_without_retries():
-    e = expect_client_error(lambda: client().list_state_machines(), "NotImplemented", 501)
+    e = expect_client_error(
+        lambda: client().describe_map_run(
+            mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:m/l:x"
+        ),
+        "NotImplemented",
+        501,
+    )
     assert e.response["ResponseMetadata"].get("RetryAttempts", 0) == 0, e.response
-    assert "ListStateMachines" in e.response["Error"]["Message"]
+    assert "DescribeMapRun" in e.response["Error"]["Message"]
 
 
 def test_sync_prefixed_operations_reach_the_server():
@@ -167,9 +173,11 @@ def test_sync_prefixed_operations_reach_the_server():
     # sync-127.0.0.1, which does not resolve, so local users switch the prefix off.
     c = client(inject_host_prefix=False)
     expect_client_error(
-        lambda: c.start_sync_execution(stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:x"),
-        "NotImplemented",
-        501,
+        lambda: c.start_sync_execution(
+            stateMachineArn="arn:aws:states:us-east-1:123456789012:stateMachine:no-such-machine"
+        ),
+        "StateMachineDoesNotExist",
+        400,
     )
     # A proxy or /etc/hosts entry may forward the prefixed Host header as is.
     status, _, body = raw(

@@ -1,0 +1,109 @@
+//! The state every action works on: configuration, the store and (for executions) the runtime.
+
+use crate::error::ApiError;
+use crate::Config;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use stepwise_engine::runtime::{Runtime, RuntimeConfig};
+use stepwise_store::{MemoryStore, SqliteStore, Store};
+
+/// `--data-dir` value that keeps everything in memory (lost on exit).
+pub const IN_MEMORY: &str = ":memory:";
+
+/// Where `stepwise serve` keeps its data when `--data-dir` is not given: `./.stepwise`, next
+/// to the project being worked on, like other local development tools.
+pub const DEFAULT_DATA_DIR: &str = ".stepwise";
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "stepwise.db";
+
+/// Configuration, storage and execution runtime, shared by all requests.
+pub struct Service {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    /// Runs executions; on start it resumed every RUNNING Standard execution of the store.
+    pub runtime: Runtime,
+}
+
+impl Service {
+    /// Opens the storage `config.data_dir` names (see [`Config::data_dir`]).
+    pub fn open(config: Config) -> Result<Service, String> {
+        let store: Arc<dyn Store> = match config.data_dir.as_deref() {
+            Some(d) if d == Path::new(IN_MEMORY) => Arc::new(MemoryStore::new()),
+            dir => {
+                let dir: PathBuf = dir.map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), Into::into);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+                let path = dir.join(DB_FILE);
+                Arc::new(
+                    SqliteStore::open(&path)
+                        .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+                )
+            }
+        };
+        Service::with_store(config, store)
+    }
+
+    /// A service over an in-memory store (tests).
+    pub fn in_memory(config: Config) -> Result<Service, String> {
+        Service::with_store(config, Arc::new(MemoryStore::new()))
+    }
+
+    /// Starts the runtime over `store` (which resumes its RUNNING executions).
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Service, String> {
+        let runtime = Runtime::start(
+            store.clone(),
+            RuntimeConfig {
+                workers: config.workers.max(1),
+                region: config.region.clone(),
+                account: config.account_id.clone(),
+            },
+        )
+        .map_err(|e| format!("cannot start the execution runtime: {e}"))?;
+        Ok(Service {
+            config,
+            store,
+            runtime,
+        })
+    }
+
+    /// `arn:aws:states:<region>:<account>`.
+    pub fn arn_prefix(&self) -> String {
+        crate::arn::prefix(&self.config.region, &self.config.account_id)
+    }
+
+    /// Stops the runtime's workers; running executions stay RUNNING in the store and resume
+    /// on the next start.
+    pub fn shutdown(&self) {
+        self.runtime.shutdown();
+    }
+}
+
+/// Milliseconds since the epoch, the store's time unit.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A timestamp as the AWS JSON protocol sends it: epoch seconds, millisecond fraction.
+pub fn ts(ms: i64) -> Value {
+    Value::from(ms as f64 / 1000.0)
+}
+
+/// A store failure no action expects (I/O, corruption): logged, answered as InternalFailure.
+pub fn store_failure(e: stepwise_store::Error) -> ApiError {
+    match e {
+        stepwise_store::Error::InvalidToken(_) => invalid_token(),
+        other => {
+            tracing::error!(error = %other, "store failure");
+            ApiError::internal()
+        }
+    }
+}
+
+/// A pagination token that is not one of ours.
+pub fn invalid_token() -> ApiError {
+    ApiError::new("InvalidToken", "Invalid Token: 'Invalid token'", 400)
+}
