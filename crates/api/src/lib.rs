@@ -123,7 +123,14 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router(service))
+    // The web console shares the port: its GET pages go to it, everything else to the API.
+    let store = service.store.clone();
+    let app = stepwise_console::mount(
+        router(service),
+        store,
+        stepwise_console::ConsoleConfig::default(),
+    );
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
