@@ -9,9 +9,10 @@
 use crate::error::{names, StateError};
 use crate::json::to_text;
 use crate::jsonpath::{Path, PathEnv, Variables};
+use crate::jsonata::{self, StatesBinding};
 use crate::model::{
-    Catcher, Choice, Fail, FloatSource, Jitter, MapState, NumberSource, ResultPath, Retrier, State,
-    StateId, TextSource, Wait,
+    BranchTest, Catcher, Choice, Fail, FloatSource, Jitter, JsonataTemplate, MapState,
+    NumberSource, ResultPath, Retrier, State, StateId, TextSource, Wait,
 };
 use crate::template::Template;
 use chrono::{DateTime, Utc};
@@ -134,7 +135,10 @@ pub fn choose(
 ) -> Result<(StateId, Option<usize>), StateError> {
     let env = scope.env(input);
     for (i, b) in choice.choices.iter().enumerate() {
-        if b.rule.eval(&env)? {
+        let BranchTest::Rule(rule) = &b.rule else {
+            return Err(not_jsonpath());
+        };
+        if rule.eval(&env)? {
             return Ok((b.next, Some(i)));
         }
     }
@@ -145,6 +149,11 @@ pub fn choose(
             "No Matches!".to_string(),
         )),
     }
+}
+
+/// A JSONata field reached a JSONPath-only function: the model never builds that.
+fn not_jsonpath() -> StateError {
+    StateError::runtime("internal: a JSONata field in a JSONPath state")
 }
 
 /// Wait: when the state's timer fires.
@@ -196,6 +205,7 @@ pub fn wait_until(
                 ))
             })
         }
+        Wait::SecondsExpr(_) | Wait::TimestampExpr(_) => Err(not_jsonpath()),
     }
 }
 
@@ -232,6 +242,7 @@ pub fn fail_error(
                     "The JSONPath '{p}' specified for the field '{field}Path' could not be found in the input '{}'",
                     to_text(input)
                 ))),            },
+            Some(TextSource::Expr(_)) => Err(not_jsonpath()),
         }
     };
     Ok((text(&fail.error, "Error")?, text(&fail.cause, "Cause")?))
@@ -272,6 +283,7 @@ pub fn map_plan(
                 }
             }
         }
+        NumberSource::Expr(_) => return Err(not_jsonpath()),
     };
     let items_v = map
         .items_path
@@ -319,6 +331,7 @@ pub fn map_tolerance(
                 }
             }
         }
+        Some(NumberSource::Expr(_)) => return Err(not_jsonpath()),
     };
     let pct = match &map.tolerated_failure_percentage {
         None => None,
@@ -345,6 +358,7 @@ pub fn map_tolerance(
                 }
             }
         }
+        Some(FloatSource::Expr(_)) => return Err(not_jsonpath()),
     };
     Ok((count, pct))
 }
@@ -429,6 +443,296 @@ pub fn error_output(err: &StateError) -> Value {
     m.insert("Error".into(), Value::String(err.error.clone()));
     m.insert("Cause".into(), Value::String(err.cause.clone()));
     Value::Object(m)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSONata states
+//
+// A JSONata state has no InputPath/Parameters/ResultSelector/ResultPath/OutputPath: its
+// expressions read `$states.input` (the raw state input), `$states.result` (Task/Parallel/Map,
+// in Output and Assign), `$states.errorOutput` (in a Catcher's Output and Assign) and
+// `$states.context`. Every expression of a state sees the variables from before the state,
+// Output included; the engine commits the Assign results only after Output is built.
+// ---------------------------------------------------------------------------------------------
+
+/// A failure while evaluating a JSONata state's fields. `location` is the field AWS names in
+/// the `EvaluationFailed` event (`Output/result`), when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    pub error: StateError,
+    pub location: Option<String>,
+}
+
+impl EvalError {
+    /// A `States.QueryEvaluationError` (the engine records an `EvaluationFailed` event for it).
+    pub fn query(cause: impl Into<String>, location: Option<String>) -> EvalError {
+        EvalError {
+            error: StateError::new(names::QUERY_EVALUATION_ERROR, cause),
+            location,
+        }
+    }
+
+    /// Whether AWS records this one as an `EvaluationFailed` event.
+    pub fn is_query_error(&self) -> bool {
+        self.error.error == names::QUERY_EVALUATION_ERROR
+    }
+}
+
+impl From<StateError> for EvalError {
+    fn from(error: StateError) -> Self {
+        EvalError {
+            error,
+            location: None,
+        }
+    }
+}
+
+/// What a JSONata state's expressions see besides `$states`: the variables in scope.
+pub struct JsonataScope<'a> {
+    pub states: StatesBinding<'a>,
+    pub variables: &'a dyn crate::jsonpath::Variables,
+}
+
+/// `Output/result` from the field and the location inside its template (`result`, `[0]`).
+fn field_location(field: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        field.to_string()
+    } else if inner.starts_with('[') {
+        format!("{field}{inner}")
+    } else {
+        format!("{field}/{inner}")
+    }
+}
+
+/// Evaluates a JSONata template for `field` (`Output`, `Arguments`, `Assign`, …), with AWS's
+/// causes for an expression that fails or returns nothing.
+pub fn jsonata_eval(
+    t: &JsonataTemplate,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Value, EvalError> {
+    t.eval(&scope.states, scope.variables, rng)
+        .map_err(|(inner, err)| {
+            let location = field_location(field, &inner);
+            let expr = t.source_at(&inner).unwrap_or_default();
+            let cause = match err {
+                None => jsonata::undefined_cause(expr, &location),
+                Some(e) => jsonata::error_cause(expr, &location, &e),
+            };
+            EvalError::query(cause, Some(location))
+        })
+}
+
+/// The expression text AWS quotes for a whole-field value (the literal's JSON if none).
+fn field_source(t: &JsonataTemplate, value: &Value) -> String {
+    t.source_at("")
+        .map(str::to_string)
+        .unwrap_or_else(|| to_text(value))
+}
+
+/// A value of the wrong type for `field`.
+fn unexpected(t: &JsonataTemplate, field: &str, expected: &str, v: &Value) -> EvalError {
+    EvalError::query(
+        jsonata::unexpected_type_cause(&field_source(t, v), field, expected, v),
+        Some(field.to_string()),
+    )
+}
+
+/// `Output` (or `Arguments`, `ItemSelector`): the evaluated template, `None` when absent so
+/// the caller takes the field's default (input, result or error output).
+pub fn jsonata_optional(
+    t: Option<&JsonataTemplate>,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<Value>, EvalError> {
+    t.map(|t| jsonata_eval(t, field, scope, rng)).transpose()
+}
+
+/// `Assign`: each top-level key is a variable; all expressions see the values from before
+/// the state.
+pub fn jsonata_assign(
+    t: Option<&JsonataTemplate>,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<Map<String, Value>>, EvalError> {
+    match t {
+        None => Ok(None),
+        Some(t) => match jsonata_eval(t, "Assign", scope, rng)? {
+            Value::Object(m) => Ok(Some(m)),
+            _ => Ok(Some(Map::new())),
+        },
+    }
+}
+
+/// Choice: the first branch whose `Condition` is true, or the Default. A Condition that is
+/// not a boolean is an error.
+pub fn jsonata_choose(
+    choice: &Choice,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<(StateId, Option<usize>), EvalError> {
+    for (i, b) in choice.choices.iter().enumerate() {
+        let BranchTest::Condition(t) = &b.rule else {
+            return Err(StateError::runtime("internal: a JSONPath rule in a JSONata state").into());
+        };
+        match jsonata_eval(t, "Condition", scope, rng)? {
+            Value::Bool(true) => return Ok((b.next, Some(i))),
+            Value::Bool(false) => {}
+            other => return Err(unexpected(t, "Condition", "boolean", &other)),
+        }
+    }
+    match choice.default {
+        Some(d) => Ok((d, None)),
+        None => Err(StateError::new(names::NO_CHOICE_MATCHED, "No Matches!".to_string()).into()),
+    }
+}
+
+/// A whole-number field given as an expression (`TimeoutSeconds`, `MaxConcurrency`, …).
+fn jsonata_integer(
+    t: &JsonataTemplate,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<u64, EvalError> {
+    let v = jsonata_eval(t, field, scope, rng)?;
+    match v.as_f64() {
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= u64::MAX as f64 => Ok(x as u64),
+        _ => Err(unexpected(t, field, "integer", &v)),
+    }
+}
+
+/// A number field in a JSONata state: literal, or an expression.
+pub fn jsonata_number(
+    src: Option<&NumberSource>,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<u64>, EvalError> {
+    match src {
+        None => Ok(None),
+        Some(NumberSource::Literal(n)) => Ok(Some(*n)),
+        Some(NumberSource::Expr(t)) => jsonata_integer(t, field, scope, rng).map(Some),
+        Some(NumberSource::Path(_)) => Err(not_jsonpath().into()),
+    }
+}
+
+/// Wait in a JSONata state: `Seconds` or `Timestamp`, literal or expression.
+pub fn jsonata_wait_until(
+    wait: &Wait,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, EvalError> {
+    let timestamp = |t: &str| {
+        parse_timestamp(t).ok_or_else(|| {
+            EvalError::query(
+                format!(
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {t}"
+                ),
+                Some("Timestamp".into()),
+            )
+        })
+    };
+    match wait {
+        Wait::Seconds(s) => Ok(now + chrono::Duration::seconds(*s as i64)),
+        Wait::Timestamp(t) => timestamp(t),
+        Wait::SecondsExpr(t) => {
+            let n = jsonata_integer(t, "Seconds", scope, rng)?;
+            Ok(now + chrono::Duration::seconds(n.min(99_999_999) as i64))
+        }
+        Wait::TimestampExpr(t) => match jsonata_eval(t, "Timestamp", scope, rng)? {
+            Value::String(s) => timestamp(&s),
+            other => Err(unexpected(t, "Timestamp", "string", &other)),
+        },
+        Wait::SecondsPath(_) | Wait::TimestampPath(_) => Err(not_jsonpath().into()),
+    }
+}
+
+/// Fail in a JSONata state: `Error` and `Cause`, literal or expression (must be strings).
+pub fn jsonata_fail_error(
+    fail: &Fail,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<(Option<String>, Option<String>), EvalError> {
+    let text = |src: &Option<TextSource>,
+                    field: &str,
+                    rng: &mut dyn rand::RngCore|
+     -> Result<Option<String>, EvalError> {
+        match src {
+            None => Ok(None),
+            Some(TextSource::Literal(s)) => Ok(Some(s.clone())),
+            Some(TextSource::Expr(t)) => match jsonata_eval(t, field, scope, rng)? {
+                Value::String(s) => Ok(Some(s)),
+                other => Err(unexpected(t, field, "string", &other)),
+            },
+            Some(TextSource::Path(_)) => Err(not_jsonpath().into()),
+        }
+    };
+    let error = text(&fail.error, "Error", rng)?;
+    let cause = text(&fail.cause, "Cause", rng)?;
+    Ok((error, cause))
+}
+
+/// Map in a JSONata state: the items (`Items`, else the state input, which must then be an
+/// array) and the concurrency limit.
+pub fn jsonata_map_plan(
+    map: &MapState,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<MapPlan, EvalError> {
+    let items = match &map.items {
+        Some(t) => match jsonata_eval(t, "Items", scope, rng)? {
+            Value::Array(a) => a,
+            other => return Err(unexpected(t, "Items", "array", &other)),
+        },
+        None => match scope.states.input {
+            Value::Array(a) => a.clone(),
+            other => {
+                return Err(EvalError::query(
+                    format!(
+                        "Map state input must be an array but was: {}",
+                        to_text(other)
+                    ),
+                    None,
+                ))
+            }
+        },
+    };
+    let max_concurrency = jsonata_number(Some(&map.max_concurrency), "MaxConcurrency", scope, rng)?
+        .unwrap_or(0) as usize;
+    Ok(MapPlan {
+        items,
+        max_concurrency,
+    })
+}
+
+/// Map in a JSONata state: the tolerated failure count and percentage.
+pub fn jsonata_map_tolerance(
+    map: &MapState,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<(Option<u64>, Option<f64>), EvalError> {
+    let count = jsonata_number(
+        map.tolerated_failure_count.as_ref(),
+        "ToleratedFailureCount",
+        scope,
+        rng,
+    )?;
+    let pct = match &map.tolerated_failure_percentage {
+        None => None,
+        Some(FloatSource::Literal(x)) => Some(*x),
+        Some(FloatSource::Expr(t)) => {
+            let v = jsonata_eval(t, "ToleratedFailurePercentage", scope, rng)?;
+            match v.as_f64() {
+                Some(x) if (0.0..=100.0).contains(&x) => Some(x),
+                _ => return Err(unexpected(t, "ToleratedFailurePercentage", "number", &v)),
+            }
+        }
+        Some(FloatSource::Path(_)) => return Err(not_jsonpath().into()),
+    };
+    Ok((count, pct))
 }
 
 #[cfg(test)]
