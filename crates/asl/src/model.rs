@@ -514,7 +514,10 @@ impl Compiler {
         loc: &str,
     ) -> Option<Option<NumberSource>> {
         let path_field = format!("{field}Path");
-        if let Some(v) = s.get(field).filter(|v| self.is_jsonata() && is_expression(v)) {
+        if let Some(v) = s
+            .get(field)
+            .filter(|v| self.is_jsonata() && is_expression(v))
+        {
             return self
                 .jsonata(Some(v), &format!("{loc}/{field}"))
                 .map(|t| t.map(NumberSource::Expr));
@@ -717,8 +720,8 @@ impl Compiler {
                 };
                 StateKind::Choice(Choice { choices, default })
             }
-            "Wait" => {
-                StateKind::Wait(if let Some(n) = s.get("Seconds").filter(|v| jsonata && is_expression(v)) {
+            "Wait" => StateKind::Wait(
+                if let Some(n) = s.get("Seconds").filter(|v| jsonata && is_expression(v)) {
                     Wait::SecondsExpr(self.jsonata(Some(n), &f("Seconds"))??)
                 } else if let Some(t) = s.get("Timestamp").filter(|v| jsonata && is_expression(v)) {
                     Wait::TimestampExpr(self.jsonata(Some(t), &f("Timestamp"))??)
@@ -733,8 +736,8 @@ impl Compiler {
                 } else {
                     self.err("A Wait state must have one of Seconds, Timestamp, SecondsPath, TimestampPath", loc);
                     return None;
-                })
-            }
+                },
+            ),
             "Succeed" => StateKind::Succeed,
             "Fail" => {
                 let mut text = |lit: &str, path: &str| -> Option<Option<TextSource>> {
@@ -810,14 +813,14 @@ impl Compiler {
                         self.jsonata(Some(v), &f("ToleratedFailurePercentage"))??,
                     ))
                 } else if let Some(v) = s.get("ToleratedFailurePercentage") {
-                        Some(FloatSource::Literal(v.as_f64().unwrap_or(0.0)))
-                    } else if let Some(p) = s.get("ToleratedFailurePercentagePath") {
-                        Some(FloatSource::Path(
-                            self.required_path(p, &f("ToleratedFailurePercentagePath"))?,
-                        ))
-                    } else {
-                        None
-                    };
+                    Some(FloatSource::Literal(v.as_f64().unwrap_or(0.0)))
+                } else if let Some(p) = s.get("ToleratedFailurePercentagePath") {
+                    Some(FloatSource::Path(
+                        self.required_path(p, &f("ToleratedFailurePercentagePath"))?,
+                    ))
+                } else {
+                    None
+                };
                 StateKind::Map(Box::new(MapState {
                     processor,
                     mode,

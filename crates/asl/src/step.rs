@@ -8,8 +8,8 @@
 
 use crate::error::{names, StateError};
 use crate::json::to_text;
-use crate::jsonpath::{Path, PathEnv, Variables};
 use crate::jsonata::{self, StatesBinding};
+use crate::jsonpath::{Path, PathEnv, Variables};
 use crate::model::{
     BranchTest, Catcher, Choice, Fail, FloatSource, Jitter, JsonataTemplate, MapState,
     NumberSource, ResultPath, Retrier, State, StateId, TextSource, Wait,
@@ -657,8 +657,8 @@ pub fn jsonata_fail_error(
     rng: &mut dyn rand::RngCore,
 ) -> Result<(Option<String>, Option<String>), EvalError> {
     let text = |src: &Option<TextSource>,
-                    field: &str,
-                    rng: &mut dyn rand::RngCore|
+                field: &str,
+                rng: &mut dyn rand::RngCore|
      -> Result<Option<String>, EvalError> {
         match src {
             None => Ok(None),

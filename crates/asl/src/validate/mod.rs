@@ -42,10 +42,7 @@ pub(crate) const INVALID_JSONATA_EXPRESSION: &str = "INVALID_JSONATA_EXPRESSION"
 /// Compiles a JSONata-mode field value found at pointer `at`. The one place a JSONata syntax
 /// error becomes a diagnostic (AWS: `INVALID_JSONATA_EXPRESSION`, the parser's message without
 /// its code, located at the field), used by the validator and the model compiler alike.
-pub(crate) fn compile_jsonata(
-    v: &Value,
-    at: &str,
-) -> Result<crate::jsonata::Template, Diagnostic> {
+pub(crate) fn compile_jsonata(v: &Value, at: &str) -> Result<crate::jsonata::Template, Diagnostic> {
     crate::jsonata::Template::compile(v).map_err(|(inner, e)| {
         let location = if inner.is_empty() {
             at.to_string()
