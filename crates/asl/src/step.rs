@@ -778,4 +778,216 @@ mod tests {
         assert!(!map_exceeds_tolerance(1, 10, None, Some(10.0)));
         assert!(map_exceeds_tolerance(2, 10, None, Some(10.0)));
     }
+
+    // --- JSONata -------------------------------------------------------------------------
+
+    use crate::model::{ChoiceBranch, StateKind};
+    use crate::StateMachine;
+    use rand::SeedableRng;
+
+    fn jt(v: Value) -> JsonataTemplate {
+        JsonataTemplate::compile(&v).unwrap()
+    }
+
+    fn rng() -> rand_chacha::ChaCha8Rng {
+        rand_chacha::ChaCha8Rng::seed_from_u64(7)
+    }
+
+    fn scope<'a>(
+        input: &'a Value,
+        result: Option<&'a Value>,
+        vars: &'a Map<String, Value>,
+    ) -> JsonataScope<'a> {
+        JsonataScope {
+            states: StatesBinding {
+                input,
+                result,
+                error_output: None,
+                context: &Value::Null,
+            },
+            variables: vars,
+        }
+    }
+
+    #[test]
+    fn jsonata_output_sees_input_result_and_variables() {
+        let vars: Map<String, Value> = json!({"x": 10}).as_object().unwrap().clone();
+        let input = json!({"a": 1});
+        let result = json!({"r": 2});
+        let t = jt(json!({"sum": "{% $states.input.a + $states.result.r + $x %}", "lit": "$.a"}));
+        let out = jsonata_eval(&t, "Output", &scope(&input, Some(&result), &vars), &mut rng());
+        assert_eq!(out.unwrap(), json!({"sum": 13, "lit": "$.a"}));
+    }
+
+    #[test]
+    fn jsonata_undefined_and_errors_name_the_field_and_expression() {
+        let vars = Map::new();
+        let input = json!({});
+        let s = scope(&input, None, &vars);
+        let t = jt(json!({"result": "{% $doesNotExist %}"}));
+        let e = jsonata_eval(&t, "Output", &s, &mut rng()).unwrap_err();
+        assert!(e.is_query_error());
+        assert_eq!(e.location.as_deref(), Some("Output/result"));
+        assert_eq!(
+            e.error.cause,
+            "The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined)."
+        );
+        let t = jt(json!("{% $nope() %}"));
+        let e = jsonata_eval(&t, "Arguments", &s, &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Arguments"));
+        assert!(e.error.cause.contains("threw an error during evaluation. T1006"));
+        let t = jt(json!(["{% 1 %}", "{% $nope %}"]));
+        let e = jsonata_eval(&t, "Items", &s, &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Items[1]"));
+    }
+
+    #[test]
+    fn jsonata_assign_sees_the_values_from_before_the_state() {
+        let vars: Map<String, Value> = json!({"theAnswer": 42}).as_object().unwrap().clone();
+        let input = json!({});
+        let t = jt(json!({"theAnswer": 18, "oldAnswer": "{% $theAnswer %}"}));
+        let a = jsonata_assign(Some(&t), &scope(&input, None, &vars), &mut rng()).unwrap();
+        assert_eq!(
+            Value::Object(a.unwrap()),
+            json!({"theAnswer": 18, "oldAnswer": 42})
+        );
+        assert_eq!(
+            jsonata_assign(None, &scope(&input, None, &vars), &mut rng()).unwrap(),
+            None
+        );
+    }
+
+    fn machine(def: Value) -> StateMachine {
+        StateMachine::from_value(&def).unwrap()
+    }
+
+    #[test]
+    fn jsonata_condition_must_be_boolean() {
+        let m = machine(json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [
+                {"Condition": "{% $states.input.v %}", "Next": "A"}], "Default": "B"},
+            "A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}));
+        let StateKind::Choice(c) = &m.body.get(0).kind else {
+            panic!("not a choice")
+        };
+        assert!(matches!(c.choices[0], ChoiceBranch { next: 1, .. }));
+        let vars = Map::new();
+        let yes = json!({"v": true});
+        let no = json!({"v": false});
+        let bad = json!({"v": "yes"});
+        assert_eq!(
+            jsonata_choose(c, &scope(&yes, None, &vars), &mut rng()).unwrap(),
+            (1, Some(0))
+        );
+        assert_eq!(
+            jsonata_choose(c, &scope(&no, None, &vars), &mut rng()).unwrap(),
+            (2, None)
+        );
+        let e = jsonata_choose(c, &scope(&bad, None, &vars), &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Condition"));
+        assert!(e.error.cause.contains("Expected 'boolean', but was 'string'"));
+    }
+
+    #[test]
+    fn jsonata_map_items_must_be_an_array() {
+        let def = |items: Value| {
+            let mut m = json!({"Type": "Map", "ItemProcessor": {"StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": true}}}, "End": true,
+                "MaxConcurrency": "{% 2 %}"});
+            if !items.is_null() {
+                m["Items"] = items;
+            }
+            machine(json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": m}}))
+        };
+        let vars = Map::new();
+        let input = json!({"xs": [1, 2]});
+        let m = def(json!("{% $states.input.xs %}"));
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let plan = jsonata_map_plan(map, &scope(&input, None, &vars), &mut rng()).unwrap();
+        assert_eq!((plan.items, plan.max_concurrency), (vec![json!(1), json!(2)], 2));
+        let m = def(json!("{% $states.input %}"));
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let e = jsonata_map_plan(map, &scope(&input, None, &vars), &mut rng()).unwrap_err();
+        assert_eq!(
+            e.error.cause,
+            "The JSONata expression '$states.input' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {\"xs\":[1,2]}"
+        );
+        let m = def(Value::Null);
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let e = jsonata_map_plan(map, &scope(&json!(true), None, &vars), &mut rng()).unwrap_err();
+        assert_eq!(e.location, None);
+        assert_eq!(e.error.cause, "Map state input must be an array but was: true");
+    }
+
+    #[test]
+    fn jsonata_wait_timestamp_and_fail_texts() {
+        let m = machine(json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Timestamp": "{% $states.input.t %}", "Next": "F"},
+            "F": {"Type": "Fail", "Error": "{% $states.input.e %}", "Cause": "literal"}}}));
+        let vars = Map::new();
+        let now = DateTime::<Utc>::default();
+        let StateKind::Wait(w) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let ok = json!({"t": "2016-03-14T01:59:00Z"});
+        assert!(jsonata_wait_until(w, &scope(&ok, None, &vars), &mut rng(), now).is_ok());
+        let bad = json!({"t": "2016-12-05 21:29:29Z"});
+        let e = jsonata_wait_until(w, &scope(&bad, None, &vars), &mut rng(), now).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Timestamp"));
+        assert_eq!(e.error.cause, "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z");
+        let StateKind::Fail(f) = &m.body.get(1).kind else {
+            panic!()
+        };
+        let input = json!({"e": "Boom"});
+        assert_eq!(
+            jsonata_fail_error(f, &scope(&input, None, &vars), &mut rng()).unwrap(),
+            (Some("Boom".into()), Some("literal".into()))
+        );
+        let input = json!({"e": 1});
+        assert!(jsonata_fail_error(f, &scope(&input, None, &vars), &mut rng()).is_err());
+    }
+
+    #[test]
+    fn jsonata_numbers_from_expressions() {
+        let vars = Map::new();
+        let input = json!({"t": 5, "bad": -1});
+        let s = scope(&input, None, &vars);
+        let n = NumberSource::Expr(jt(json!("{% $states.input.t %}")));
+        assert_eq!(jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap(), Some(5));
+        let n = NumberSource::Expr(jt(json!("{% $states.input.bad %}")));
+        let e = jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("TimeoutSeconds"));
+    }
+
+    #[test]
+    fn jsonata_syntax_errors_are_definition_errors() {
+        let def = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": {"v": "{% 1 + %}"}, "End": true}}});
+        let diags = StateMachine::from_value(&def).unwrap_err();
+        assert_eq!(diags[0].code, "INVALID_JSONATA_EXPRESSION");
+        assert_eq!(diags[0].location, "/States/P/Output/v");
+        // A JSONPath state may hold the same text as a plain string.
+        let def = json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Result": {"v": "{% 1 + %}"}, "End": true}}});
+        assert!(StateMachine::from_value(&def).is_ok());
+    }
+
+    #[test]
+    fn nested_states_inherit_the_machines_language() {
+        let m = machine(json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+            "QueryLanguage": "JSONata", "Items": [1],
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true}}}));
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        assert!(m.body.get(0).is_jsonata());
+        assert!(!map.processor.get(0).is_jsonata());
+    }
 }
