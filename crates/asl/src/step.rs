@@ -815,7 +815,12 @@ mod tests {
         let input = json!({"a": 1});
         let result = json!({"r": 2});
         let t = jt(json!({"sum": "{% $states.input.a + $states.result.r + $x %}", "lit": "$.a"}));
-        let out = jsonata_eval(&t, "Output", &scope(&input, Some(&result), &vars), &mut rng());
+        let out = jsonata_eval(
+            &t,
+            "Output",
+            &scope(&input, Some(&result), &vars),
+            &mut rng(),
+        );
         assert_eq!(out.unwrap(), json!({"sum": 13, "lit": "$.a"}));
     }
 
@@ -835,7 +840,10 @@ mod tests {
         let t = jt(json!("{% $nope() %}"));
         let e = jsonata_eval(&t, "Arguments", &s, &mut rng()).unwrap_err();
         assert_eq!(e.location.as_deref(), Some("Arguments"));
-        assert!(e.error.cause.contains("threw an error during evaluation. T1006"));
+        assert!(e
+            .error
+            .cause
+            .contains("threw an error during evaluation. T1006"));
         let t = jt(json!(["{% 1 %}", "{% $nope %}"]));
         let e = jsonata_eval(&t, "Items", &s, &mut rng()).unwrap_err();
         assert_eq!(e.location.as_deref(), Some("Items[1]"));
@@ -863,10 +871,12 @@ mod tests {
 
     #[test]
     fn jsonata_condition_must_be_boolean() {
-        let m = machine(json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        let m = machine(
+            json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
             "C": {"Type": "Choice", "Choices": [
                 {"Condition": "{% $states.input.v %}", "Next": "A"}], "Default": "B"},
-            "A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}));
+            "A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}),
+        );
         let StateKind::Choice(c) = &m.body.get(0).kind else {
             panic!("not a choice")
         };
@@ -885,7 +895,10 @@ mod tests {
         );
         let e = jsonata_choose(c, &scope(&bad, None, &vars), &mut rng()).unwrap_err();
         assert_eq!(e.location.as_deref(), Some("Condition"));
-        assert!(e.error.cause.contains("Expected 'boolean', but was 'string'"));
+        assert!(e
+            .error
+            .cause
+            .contains("Expected 'boolean', but was 'string'"));
     }
 
     #[test]
@@ -906,7 +919,10 @@ mod tests {
             panic!()
         };
         let plan = jsonata_map_plan(map, &scope(&input, None, &vars), &mut rng()).unwrap();
-        assert_eq!((plan.items, plan.max_concurrency), (vec![json!(1), json!(2)], 2));
+        assert_eq!(
+            (plan.items, plan.max_concurrency),
+            (vec![json!(1), json!(2)], 2)
+        );
         let m = def(json!("{% $states.input %}"));
         let StateKind::Map(map) = &m.body.get(0).kind else {
             panic!()
@@ -922,14 +938,19 @@ mod tests {
         };
         let e = jsonata_map_plan(map, &scope(&json!(true), None, &vars), &mut rng()).unwrap_err();
         assert_eq!(e.location, None);
-        assert_eq!(e.error.cause, "Map state input must be an array but was: true");
+        assert_eq!(
+            e.error.cause,
+            "Map state input must be an array but was: true"
+        );
     }
 
     #[test]
     fn jsonata_wait_timestamp_and_fail_texts() {
-        let m = machine(json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+        let m = machine(
+            json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
             "W": {"Type": "Wait", "Timestamp": "{% $states.input.t %}", "Next": "F"},
-            "F": {"Type": "Fail", "Error": "{% $states.input.e %}", "Cause": "literal"}}}));
+            "F": {"Type": "Fail", "Error": "{% $states.input.e %}", "Cause": "literal"}}}),
+        );
         let vars = Map::new();
         let now = DateTime::<Utc>::default();
         let StateKind::Wait(w) = &m.body.get(0).kind else {
@@ -959,7 +980,10 @@ mod tests {
         let input = json!({"t": 5, "bad": -1});
         let s = scope(&input, None, &vars);
         let n = NumberSource::Expr(jt(json!("{% $states.input.t %}")));
-        assert_eq!(jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap(), Some(5));
+        assert_eq!(
+            jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap(),
+            Some(5)
+        );
         let n = NumberSource::Expr(jt(json!("{% $states.input.bad %}")));
         let e = jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap_err();
         assert_eq!(e.location.as_deref(), Some("TimeoutSeconds"));

@@ -1245,21 +1245,25 @@ impl<'m> Exec<'m> {
         let scope = self.scope(context, vars);
         let (eff, timeout, heartbeat) = if jsonata {
             let js = jscope(&raw, None, None, context, vars);
-            let numbers = step::jsonata_number(
+            // One RNG borrow at a time: each call's borrow ends with its statement.
+            let timeout = step::jsonata_number(
                 task.timeout.as_ref(),
                 "TimeoutSeconds",
                 &js,
                 &mut *thread.rng(),
-            )
-            .and_then(|t| {
-                step::jsonata_number(
-                    task.heartbeat.as_ref(),
-                    "HeartbeatSeconds",
-                    &js,
-                    &mut *thread.rng(),
-                )
-                .map(|h| (t, h))
-            });
+            );
+            let numbers = match timeout {
+                Ok(t) => {
+                    let h = step::jsonata_number(
+                        task.heartbeat.as_ref(),
+                        "HeartbeatSeconds",
+                        &js,
+                        &mut *thread.rng(),
+                    );
+                    h.map(|h| (t, h))
+                }
+                Err(e) => Err(e),
+            };
             match numbers {
                 Ok((t, h)) => (Value::Null, t, h),
                 Err(e) => {
