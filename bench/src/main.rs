@@ -5,11 +5,81 @@
 //! (a) a 100-state Pass chain without history, (b) the same with full history, (c) an inline
 //! Map of 10,000 items with MaxConcurrency 0 and full history. Prints the median of N runs and
 //! the peak resident memory of the process (`--map-only` runs (c) alone, to read its memory).
+//! (d) the cost of a typical JSONata Task state (`Arguments` + `Output`) per transition next to
+//! the same state written with JSONPath (`Parameters` + `ResultSelector` + `ResultPath`), on a
+//! 50-state chain whose tasks echo their arguments, history off.
 
 use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
+use stepwise_asl::error::StateError;
 use stepwise_asl::StateMachine;
-use stepwise_engine::{run_local, ExecutionStatus, RunOptions};
+use stepwise_engine::{
+    run_local, run_local_with, ExecutionStatus, RunOptions, TaskHandler, TaskRequest,
+};
+
+/// Answers every task with its own arguments, so (d) measures data flow, not a service.
+struct Echo;
+
+impl TaskHandler for Echo {
+    fn invoke(
+        &self,
+        req: TaskRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<Value, StateError>> + '_>> {
+        Box::pin(async move { Ok(req.parameters) })
+    }
+}
+
+/// A chain of `n` Task states, each built by `state` and linked with Next/End.
+fn task_chain(n: usize, top: Value, state: impl Fn() -> Value) -> Value {
+    let mut states = Map::new();
+    for i in 0..n {
+        let mut s = state();
+        if i + 1 < n {
+            s["Next"] = json!(format!("T{}", i + 1));
+        } else {
+            s["End"] = json!(true);
+        }
+        states.insert(format!("T{i}"), s);
+    }
+    let mut def = top;
+    def["StartAt"] = json!("T0");
+    def["States"] = Value::Object(states);
+    def
+}
+
+/// The JSONata state: arguments from the input, output merging the result into the input.
+fn jsonata_task() -> Value {
+    json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"id": "{% $states.input.id %}", "n": "{% $states.input.n + 1 %}"},
+        "Output": {"id": "{% $states.result.id %}", "n": "{% $states.result.n %}",
+                   "payload": "{% $states.input.payload %}"}})
+}
+
+/// The same with JSONPath fields.
+fn jsonpath_task() -> Value {
+    json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"id.$": "$.id", "n.$": "States.MathAdd($.n, 1)"},
+        "ResultSelector": {"n.$": "$.n"},
+        "ResultPath": "$.r",
+        "OutputPath": "$"})
+}
+
+/// Seconds per run of `machine` with tasks echoed, history off.
+fn time_tasks(machine: &StateMachine, input: &Value, reps: usize) -> f64 {
+    let opts = RunOptions {
+        record_history: false,
+        skip_waits: true,
+        ..RunOptions::default()
+    };
+    let t = Instant::now();
+    for _ in 0..reps {
+        let out = run_local_with(machine, input.clone(), &opts, &Echo);
+        assert_eq!(out.status, ExecutionStatus::Succeeded, "{:?}", out.cause);
+    }
+    t.elapsed().as_secs_f64() / reps as f64
+}
 
 fn pass_chain(n: usize) -> Value {
     let mut states = Map::new();
@@ -90,6 +160,29 @@ fn main() {
     let c: Vec<f64> = (0..runs)
         .map(|_| time_run(&map, &map_input, true, 1))
         .collect();
+    let (d_ata, d_path) = if only_map {
+        (Vec::new(), Vec::new())
+    } else {
+        let n = 50;
+        let ata = StateMachine::from_value(&task_chain(
+            n,
+            json!({"QueryLanguage": "JSONata"}),
+            jsonata_task,
+        ))
+        .expect("valid JSONata chain");
+        let path = StateMachine::from_value(&task_chain(n, json!({}), jsonpath_task))
+            .expect("valid JSONPath chain");
+        let input = json!({"id": "abc", "n": 1, "payload": {"k": [1, 2, 3], "s": "text"}});
+        let ns = |secs: f64| secs * 1e9 / n as f64;
+        (
+            (0..runs)
+                .map(|_| ns(time_tasks(&ata, &input, 200)))
+                .collect::<Vec<f64>>(),
+            (0..runs)
+                .map(|_| ns(time_tasks(&path, &input, 200)))
+                .collect::<Vec<f64>>(),
+        )
+    };
     println!("runs: {runs} (median reported)");
     if !only_map {
         println!(
@@ -99,6 +192,15 @@ fn main() {
         println!(
             "(b) 100-state Pass chain, full history: {:>12.0} transitions/s",
             median(b)
+        );
+    }
+    if !only_map {
+        let (ata, path) = (median(d_ata), median(d_path));
+        println!("(d) Task, JSONata Arguments+Output     : {ata:>12.0} ns/transition");
+        println!("    Task, JSONPath Parameters+Selector : {path:>12.0} ns/transition");
+        println!(
+            "    JSONata / JSONPath                 : {:>12.2}x",
+            ata / path
         );
     }
     println!(

@@ -9,6 +9,17 @@ use crate::diagnostic::Diagnostic;
 use crate::jsonpath::Path;
 use crate::template::Template;
 use crate::validate::{self, ValidateOptions};
+
+/// A JSONata-mode template: a JSON value whose `{% … %}` strings are expressions.
+pub type JsonataTemplate = crate::jsonata::Template;
+
+/// The query language a state's fields are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryLanguage {
+    #[default]
+    JsonPath,
+    Jsonata,
+}
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -49,9 +60,23 @@ pub struct State {
     /// `OutputPath`: `None` means `null` (the output is `{}`).
     pub output_path: Option<Path>,
     pub transition: Transition,
+    /// JSONPath `Assign`.
     pub assign: Option<Template>,
-    /// Whether any field reads the context object (`$$`), so the engine builds it only then.
+    /// Whether any field reads the context object (`$$`, `$states.context`), so the engine
+    /// builds it only then.
     pub uses_context: bool,
+    /// The state's own `QueryLanguage`, else the machine's (never the enclosing state's).
+    pub query_language: QueryLanguage,
+    /// JSONata `Output` (absent: the result for Task/Parallel/Map, else the input).
+    pub output: Option<JsonataTemplate>,
+    /// JSONata `Assign`: one variable per top-level key.
+    pub jsonata_assign: Option<JsonataTemplate>,
+}
+
+impl State {
+    pub fn is_jsonata(&self) -> bool {
+        self.query_language == QueryLanguage::Jsonata
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +135,16 @@ pub struct Pass {
 pub enum NumberSource {
     Literal(u64),
     Path(Path),
+    /// A JSONata `{% … %}` expression.
+    Expr(JsonataTemplate),
 }
 
 #[derive(Debug)]
 pub struct Task {
     pub resource: String,
     pub parameters: Option<Template>,
+    /// JSONata `Arguments` (absent: the state input).
+    pub arguments: Option<JsonataTemplate>,
     pub result_selector: Option<Template>,
     pub result_path: ResultPath,
     pub timeout: Option<NumberSource>,
@@ -127,9 +156,20 @@ pub struct Task {
 
 #[derive(Debug)]
 pub struct ChoiceBranch {
-    pub rule: ChoiceRule,
+    pub rule: BranchTest,
     pub next: StateId,
     pub assign: Option<Template>,
+    /// JSONata rule `Assign`, applied over the state's own.
+    pub jsonata_assign: Option<JsonataTemplate>,
+    /// JSONata rule `Output`, used instead of the state's own.
+    pub output: Option<JsonataTemplate>,
+}
+
+/// What decides a Choice branch: a JSONPath rule or a JSONata `Condition`.
+#[derive(Debug)]
+pub enum BranchTest {
+    Rule(ChoiceRule),
+    Condition(JsonataTemplate),
 }
 
 #[derive(Debug)]
@@ -144,12 +184,15 @@ pub enum Wait {
     Timestamp(String),
     SecondsPath(Path),
     TimestampPath(Path),
+    SecondsExpr(JsonataTemplate),
+    TimestampExpr(JsonataTemplate),
 }
 
 #[derive(Debug)]
 pub enum TextSource {
     Literal(String),
     Path(Path),
+    Expr(JsonataTemplate),
 }
 
 #[derive(Debug)]
@@ -162,6 +205,7 @@ pub struct Fail {
 pub struct Parallel {
     pub branches: Vec<States>,
     pub parameters: Option<Template>,
+    pub arguments: Option<JsonataTemplate>,
     pub result_selector: Option<Template>,
     pub result_path: ResultPath,
     pub retry: Vec<Retrier>,
@@ -180,6 +224,11 @@ pub struct MapState {
     pub mode: ProcessorMode,
     pub items_path: Path,
     pub item_selector: Option<Template>,
+    /// JSONata `Items` (an array whose members may be expressions, or one expression);
+    /// absent: the state input.
+    pub items: Option<JsonataTemplate>,
+    /// JSONata `ItemSelector`.
+    pub jsonata_item_selector: Option<JsonataTemplate>,
     pub max_concurrency: NumberSource,
     pub tolerated_failure_percentage: Option<FloatSource>,
     pub tolerated_failure_count: Option<NumberSource>,
@@ -194,6 +243,7 @@ pub struct MapState {
 pub enum FloatSource {
     Literal(f64),
     Path(Path),
+    Expr(JsonataTemplate),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +268,9 @@ pub struct Catcher {
     pub next: StateId,
     pub result_path: ResultPath,
     pub assign: Option<Template>,
+    /// JSONata catcher `Output` (absent: the error output).
+    pub output: Option<JsonataTemplate>,
+    pub jsonata_assign: Option<JsonataTemplate>,
 }
 
 impl StateMachine {
@@ -256,7 +309,15 @@ impl StateMachine {
                 "",
             )]
         })?;
-        let mut c = Compiler { diags: Vec::new() };
+        let top_lang = match obj.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => QueryLanguage::Jsonata,
+            _ => QueryLanguage::JsonPath,
+        };
+        let mut c = Compiler {
+            diags: Vec::new(),
+            top_lang,
+            lang: top_lang,
+        };
         let body = c.states_block(obj, "");
         let timeout_seconds = obj.get("TimeoutSeconds").and_then(Value::as_u64);
         let comment = obj
@@ -277,6 +338,16 @@ impl StateMachine {
 
 struct Compiler {
     diags: Vec<Diagnostic>,
+    /// The machine's language: nested states inherit this, not their enclosing state's.
+    top_lang: QueryLanguage,
+    /// The language of the state being compiled.
+    lang: QueryLanguage,
+}
+
+/// Whether a value is a `{% … %}` JSONata expression string.
+fn is_expression(v: &Value) -> bool {
+    v.as_str()
+        .is_some_and(|s| crate::jsonata::as_expression(s).is_some())
 }
 
 fn schema(message: impl Into<String>, location: &str) -> Diagnostic {
@@ -408,6 +479,34 @@ impl Compiler {
         }
     }
 
+    /// A JSONata-mode value (template) at `loc`; syntax errors become diagnostics.
+    fn jsonata(&mut self, v: Option<&Value>, loc: &str) -> Option<Option<JsonataTemplate>> {
+        match v {
+            None => Some(None),
+            Some(v) => match validate::compile_jsonata(v, loc) {
+                Ok(t) => Some(Some(t)),
+                Err(d) => {
+                    self.diags.push(d);
+                    None
+                }
+            },
+        }
+    }
+
+    fn is_jsonata(&self) -> bool {
+        self.lang == QueryLanguage::Jsonata
+    }
+
+    /// A JSONata-only field: compiled in JSONata states, ignored otherwise (the validator
+    /// rejects it there).
+    fn jsonata_only(&mut self, v: Option<&Value>, loc: &str) -> Option<Option<JsonataTemplate>> {
+        if self.is_jsonata() {
+            self.jsonata(v, loc)
+        } else {
+            Some(None)
+        }
+    }
+
     fn number(
         &mut self,
         s: &Map<String, Value>,
@@ -415,6 +514,14 @@ impl Compiler {
         loc: &str,
     ) -> Option<Option<NumberSource>> {
         let path_field = format!("{field}Path");
+        if let Some(v) = s
+            .get(field)
+            .filter(|v| self.is_jsonata() && is_expression(v))
+        {
+            return self
+                .jsonata(Some(v), &format!("{loc}/{field}"))
+                .map(|t| t.map(NumberSource::Expr));
+        }
         if let Some(v) = s.get(field) {
             return match v.as_u64() {
                 Some(n) => Some(Some(NumberSource::Literal(n))),
@@ -472,12 +579,26 @@ impl Compiler {
             let next = self.target(o.get("Next")?, &format!("{cloc}/Next"), by_name)?;
             let result_path =
                 self.result_path(o.get("ResultPath"), &format!("{cloc}/ResultPath"))?;
-            let assign = self.template(o.get("Assign"), &format!("{cloc}/Assign"))?;
+            let (assign, output, jsonata_assign) = if self.is_jsonata() {
+                (
+                    None,
+                    self.jsonata(o.get("Output"), &format!("{cloc}/Output"))?,
+                    self.jsonata(o.get("Assign"), &format!("{cloc}/Assign"))?,
+                )
+            } else {
+                (
+                    self.template(o.get("Assign"), &format!("{cloc}/Assign"))?,
+                    None,
+                    None,
+                )
+            };
             out.push(Catcher {
                 error_equals: string_list(o.get("ErrorEquals")),
                 next,
                 result_path,
                 assign,
+                output,
+                jsonata_assign,
             });
         }
         Some(out)
@@ -495,6 +616,12 @@ impl Compiler {
             return None;
         };
         let ty = s.get("Type").and_then(Value::as_str).unwrap_or_default();
+        self.lang = match s.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => QueryLanguage::Jsonata,
+            Some("JSONPath") => QueryLanguage::JsonPath,
+            _ => self.top_lang,
+        };
+        let jsonata = self.is_jsonata();
         let transition = if let Some(n) = s.get("Next") {
             Transition::Next(self.target(n, &format!("{loc}/Next"), by_name)?)
         } else if s.get("End").and_then(Value::as_bool) == Some(true) {
@@ -504,8 +631,17 @@ impl Compiler {
         };
         let input_path = self.path(s.get("InputPath"), &format!("{loc}/InputPath"))?;
         let output_path = self.path(s.get("OutputPath"), &format!("{loc}/OutputPath"))?;
-        let assign = self.template(s.get("Assign"), &format!("{loc}/Assign"))?;
         let f = |k: &str| format!("{loc}/{k}");
+        let (assign, output, jsonata_assign) = if jsonata {
+            (
+                None,
+                self.jsonata(s.get("Output"), &f("Output"))?,
+                self.jsonata(s.get("Assign"), &f("Assign"))?,
+            )
+        } else {
+            (self.template(s.get("Assign"), &f("Assign"))?, None, None)
+        };
+        let lang = self.lang;
         let kind = match ty {
             "Pass" => StateKind::Pass(Pass {
                 result: s.get("Result").cloned(),
@@ -519,6 +655,7 @@ impl Compiler {
                     .unwrap_or_default()
                     .to_string(),
                 parameters: self.template(s.get("Parameters"), &f("Parameters"))?,
+                arguments: self.jsonata_only(s.get("Arguments"), &f("Arguments"))?,
                 result_selector: self.template(s.get("ResultSelector"), &f("ResultSelector"))?,
                 result_path: self.result_path(s.get("ResultPath"), &f("ResultPath"))?,
                 timeout: self.number(s, "TimeoutSeconds", loc)?,
@@ -527,6 +664,30 @@ impl Compiler {
                 catch: self.catchers(s.get("Catch"), &f("Catch"), by_name)?,
                 credentials: s.get("Credentials").cloned(),
             })),
+            "Choice" if jsonata => {
+                let raw = s.get("Choices").and_then(Value::as_array);
+                let mut choices = Vec::new();
+                for (i, r) in raw.into_iter().flatten().enumerate() {
+                    let bloc = format!("{loc}/Choices[{i}]");
+                    let r = r.as_object()?;
+                    let next = self.target(r.get("Next")?, &format!("{bloc}/Next"), by_name)?;
+                    let condition = self
+                        .jsonata(r.get("Condition"), &format!("{bloc}/Condition"))?
+                        .or_else(|| JsonataTemplate::compile(&Value::Bool(false)).ok())?;
+                    choices.push(ChoiceBranch {
+                        rule: BranchTest::Condition(condition),
+                        next,
+                        assign: None,
+                        jsonata_assign: self.jsonata(r.get("Assign"), &format!("{bloc}/Assign"))?,
+                        output: self.jsonata(r.get("Output"), &format!("{bloc}/Output"))?,
+                    });
+                }
+                let default = match s.get("Default") {
+                    Some(d) => Some(self.target(d, &f("Default"), by_name)?),
+                    None => None,
+                };
+                StateKind::Choice(Choice { choices, default })
+            }
             "Choice" => {
                 let raw = s.get("Choices").cloned().unwrap_or(Value::Array(vec![]));
                 let parsed = match choice::parse_choices(&raw, &f("Choices")) {
@@ -546,9 +707,11 @@ impl Compiler {
                         &format!("{bloc}/Assign"),
                     )?;
                     choices.push(ChoiceBranch {
-                        rule: b.rule,
+                        rule: BranchTest::Rule(b.rule),
                         next,
                         assign,
+                        jsonata_assign: None,
+                        output: None,
                     });
                 }
                 let default = match s.get("Default") {
@@ -557,8 +720,12 @@ impl Compiler {
                 };
                 StateKind::Choice(Choice { choices, default })
             }
-            "Wait" => {
-                StateKind::Wait(if let Some(n) = s.get("Seconds") {
+            "Wait" => StateKind::Wait(
+                if let Some(n) = s.get("Seconds").filter(|v| jsonata && is_expression(v)) {
+                    Wait::SecondsExpr(self.jsonata(Some(n), &f("Seconds"))??)
+                } else if let Some(t) = s.get("Timestamp").filter(|v| jsonata && is_expression(v)) {
+                    Wait::TimestampExpr(self.jsonata(Some(t), &f("Timestamp"))??)
+                } else if let Some(n) = s.get("Seconds") {
                     Wait::Seconds(n.as_u64().unwrap_or(0))
                 } else if let Some(t) = s.get("Timestamp") {
                     Wait::Timestamp(t.as_str().unwrap_or_default().to_string())
@@ -569,12 +736,14 @@ impl Compiler {
                 } else {
                     self.err("A Wait state must have one of Seconds, Timestamp, SecondsPath, TimestampPath", loc);
                     return None;
-                })
-            }
+                },
+            ),
             "Succeed" => StateKind::Succeed,
             "Fail" => {
                 let mut text = |lit: &str, path: &str| -> Option<Option<TextSource>> {
-                    if let Some(v) = s.get(lit) {
+                    if let Some(v) = s.get(lit).filter(|v| jsonata && is_expression(v)) {
+                        Some(Some(TextSource::Expr(self.jsonata(Some(v), &f(lit))??)))
+                    } else if let Some(v) = s.get(lit) {
                         Some(Some(TextSource::Literal(
                             v.as_str().unwrap_or_default().to_string(),
                         )))
@@ -600,9 +769,11 @@ impl Compiler {
                     let bo = b.as_object()?;
                     branches.push(self.states_block(bo, &format!("{loc}/Branches/{i}"))?);
                 }
+                self.lang = lang;
                 StateKind::Parallel(Box::new(Parallel {
                     branches,
                     parameters: self.template(s.get("Parameters"), &f("Parameters"))?,
+                    arguments: self.jsonata_only(s.get("Arguments"), &f("Arguments"))?,
                     result_selector: self
                         .template(s.get("ResultSelector"), &f("ResultSelector"))?,
                     result_path: self.result_path(s.get("ResultPath"), &f("ResultPath"))?,
@@ -625,6 +796,7 @@ impl Compiler {
                     _ => ProcessorMode::Inline,
                 };
                 let processor = self.states_block(po, &f(pkey))?;
+                self.lang = lang;
                 let selector_key = if s.contains_key("ItemSelector") {
                     "ItemSelector"
                 } else {
@@ -633,23 +805,36 @@ impl Compiler {
                 let max_concurrency = self
                     .number(s, "MaxConcurrency", loc)?
                     .unwrap_or(NumberSource::Literal(0));
-                let tolerated_failure_percentage =
-                    if let Some(v) = s.get("ToleratedFailurePercentage") {
-                        Some(FloatSource::Literal(v.as_f64().unwrap_or(0.0)))
-                    } else if let Some(p) = s.get("ToleratedFailurePercentagePath") {
-                        Some(FloatSource::Path(
-                            self.required_path(p, &f("ToleratedFailurePercentagePath"))?,
-                        ))
-                    } else {
-                        None
-                    };
+                let tolerated_failure_percentage = if let Some(v) = s
+                    .get("ToleratedFailurePercentage")
+                    .filter(|v| jsonata && is_expression(v))
+                {
+                    Some(FloatSource::Expr(
+                        self.jsonata(Some(v), &f("ToleratedFailurePercentage"))??,
+                    ))
+                } else if let Some(v) = s.get("ToleratedFailurePercentage") {
+                    Some(FloatSource::Literal(v.as_f64().unwrap_or(0.0)))
+                } else if let Some(p) = s.get("ToleratedFailurePercentagePath") {
+                    Some(FloatSource::Path(
+                        self.required_path(p, &f("ToleratedFailurePercentagePath"))?,
+                    ))
+                } else {
+                    None
+                };
                 StateKind::Map(Box::new(MapState {
                     processor,
                     mode,
                     items_path: self
                         .path(s.get("ItemsPath"), &f("ItemsPath"))?
                         .or_else(|| Path::parse("$").ok())?,
-                    item_selector: self.template(s.get(selector_key), &f(selector_key))?,
+                    item_selector: if jsonata {
+                        None
+                    } else {
+                        self.template(s.get(selector_key), &f(selector_key))?
+                    },
+                    items: self.jsonata_only(s.get("Items"), &f("Items"))?,
+                    jsonata_item_selector: self
+                        .jsonata_only(s.get("ItemSelector"), &f("ItemSelector"))?,
                     max_concurrency,
                     tolerated_failure_percentage,
                     tolerated_failure_count: self.number(s, "ToleratedFailureCount", loc)?,
@@ -666,7 +851,11 @@ impl Compiler {
                 return None;
             }
         };
-        let uses_context = crate::json::to_text(v).contains("$$");
+        let text = crate::json::to_text(v);
+        // `$now()`/`$millis()` read the state's entered time from the context object.
+        let uses_context = text.contains("$$")
+            || (jsonata
+                && (text.contains("context") || text.contains("$now") || text.contains("$millis")));
         Some(State {
             name: name.to_string(),
             kind,
@@ -675,6 +864,9 @@ impl Compiler {
             transition,
             assign,
             uses_context,
+            query_language: lang,
+            output,
+            jsonata_assign,
         })
     }
 }

@@ -8,10 +8,11 @@
 
 use crate::error::{names, StateError};
 use crate::json::to_text;
+use crate::jsonata::{self, StatesBinding};
 use crate::jsonpath::{Path, PathEnv, Variables};
 use crate::model::{
-    Catcher, Choice, Fail, FloatSource, Jitter, MapState, NumberSource, ResultPath, Retrier, State,
-    StateId, TextSource, Wait,
+    BranchTest, Catcher, Choice, Fail, FloatSource, Jitter, JsonataTemplate, MapState,
+    NumberSource, ResultPath, Retrier, State, StateId, TextSource, Wait,
 };
 use crate::template::Template;
 use chrono::{DateTime, Utc};
@@ -134,7 +135,10 @@ pub fn choose(
 ) -> Result<(StateId, Option<usize>), StateError> {
     let env = scope.env(input);
     for (i, b) in choice.choices.iter().enumerate() {
-        if b.rule.eval(&env)? {
+        let BranchTest::Rule(rule) = &b.rule else {
+            return Err(not_jsonpath());
+        };
+        if rule.eval(&env)? {
             return Ok((b.next, Some(i)));
         }
     }
@@ -145,6 +149,11 @@ pub fn choose(
             "No Matches!".to_string(),
         )),
     }
+}
+
+/// A JSONata field reached a JSONPath-only function: the model never builds that.
+fn not_jsonpath() -> StateError {
+    StateError::runtime("internal: a JSONata field in a JSONPath state")
 }
 
 /// Wait: when the state's timer fires.
@@ -196,6 +205,7 @@ pub fn wait_until(
                 ))
             })
         }
+        Wait::SecondsExpr(_) | Wait::TimestampExpr(_) => Err(not_jsonpath()),
     }
 }
 
@@ -232,6 +242,7 @@ pub fn fail_error(
                     "The JSONPath '{p}' specified for the field '{field}Path' could not be found in the input '{}'",
                     to_text(input)
                 ))),            },
+            Some(TextSource::Expr(_)) => Err(not_jsonpath()),
         }
     };
     Ok((text(&fail.error, "Error")?, text(&fail.cause, "Cause")?))
@@ -272,6 +283,7 @@ pub fn map_plan(
                 }
             }
         }
+        NumberSource::Expr(_) => return Err(not_jsonpath()),
     };
     let items_v = map
         .items_path
@@ -319,6 +331,7 @@ pub fn map_tolerance(
                 }
             }
         }
+        Some(NumberSource::Expr(_)) => return Err(not_jsonpath()),
     };
     let pct = match &map.tolerated_failure_percentage {
         None => None,
@@ -345,6 +358,7 @@ pub fn map_tolerance(
                 }
             }
         }
+        Some(FloatSource::Expr(_)) => return Err(not_jsonpath()),
     };
     Ok((count, pct))
 }
@@ -431,6 +445,296 @@ pub fn error_output(err: &StateError) -> Value {
     Value::Object(m)
 }
 
+// ---------------------------------------------------------------------------------------------
+// JSONata states
+//
+// A JSONata state has no InputPath/Parameters/ResultSelector/ResultPath/OutputPath: its
+// expressions read `$states.input` (the raw state input), `$states.result` (Task/Parallel/Map,
+// in Output and Assign), `$states.errorOutput` (in a Catcher's Output and Assign) and
+// `$states.context`. Every expression of a state sees the variables from before the state,
+// Output included; the engine commits the Assign results only after Output is built.
+// ---------------------------------------------------------------------------------------------
+
+/// A failure while evaluating a JSONata state's fields. `location` is the field AWS names in
+/// the `EvaluationFailed` event (`Output/result`), when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    pub error: StateError,
+    pub location: Option<String>,
+}
+
+impl EvalError {
+    /// A `States.QueryEvaluationError` (the engine records an `EvaluationFailed` event for it).
+    pub fn query(cause: impl Into<String>, location: Option<String>) -> EvalError {
+        EvalError {
+            error: StateError::new(names::QUERY_EVALUATION_ERROR, cause),
+            location,
+        }
+    }
+
+    /// Whether AWS records this one as an `EvaluationFailed` event.
+    pub fn is_query_error(&self) -> bool {
+        self.error.error == names::QUERY_EVALUATION_ERROR
+    }
+}
+
+impl From<StateError> for EvalError {
+    fn from(error: StateError) -> Self {
+        EvalError {
+            error,
+            location: None,
+        }
+    }
+}
+
+/// What a JSONata state's expressions see besides `$states`: the variables in scope.
+pub struct JsonataScope<'a> {
+    pub states: StatesBinding<'a>,
+    pub variables: &'a dyn crate::jsonpath::Variables,
+}
+
+/// `Output/result` from the field and the location inside its template (`result`, `[0]`).
+fn field_location(field: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        field.to_string()
+    } else if inner.starts_with('[') {
+        format!("{field}{inner}")
+    } else {
+        format!("{field}/{inner}")
+    }
+}
+
+/// Evaluates a JSONata template for `field` (`Output`, `Arguments`, `Assign`, …), with AWS's
+/// causes for an expression that fails or returns nothing.
+pub fn jsonata_eval(
+    t: &JsonataTemplate,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Value, EvalError> {
+    t.eval(&scope.states, scope.variables, rng)
+        .map_err(|(inner, err)| {
+            let location = field_location(field, &inner);
+            let expr = t.source_at(&inner).unwrap_or_default();
+            let cause = match err {
+                None => jsonata::undefined_cause(expr, &location),
+                Some(e) => jsonata::error_cause(expr, &location, &e),
+            };
+            EvalError::query(cause, Some(location))
+        })
+}
+
+/// The expression text AWS quotes for a whole-field value (the literal's JSON if none).
+fn field_source(t: &JsonataTemplate, value: &Value) -> String {
+    t.source_at("")
+        .map(str::to_string)
+        .unwrap_or_else(|| to_text(value))
+}
+
+/// A value of the wrong type for `field`.
+fn unexpected(t: &JsonataTemplate, field: &str, expected: &str, v: &Value) -> EvalError {
+    EvalError::query(
+        jsonata::unexpected_type_cause(&field_source(t, v), field, expected, v),
+        Some(field.to_string()),
+    )
+}
+
+/// `Output` (or `Arguments`, `ItemSelector`): the evaluated template, `None` when absent so
+/// the caller takes the field's default (input, result or error output).
+pub fn jsonata_optional(
+    t: Option<&JsonataTemplate>,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<Value>, EvalError> {
+    t.map(|t| jsonata_eval(t, field, scope, rng)).transpose()
+}
+
+/// `Assign`: each top-level key is a variable; all expressions see the values from before
+/// the state.
+pub fn jsonata_assign(
+    t: Option<&JsonataTemplate>,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<Map<String, Value>>, EvalError> {
+    match t {
+        None => Ok(None),
+        Some(t) => match jsonata_eval(t, "Assign", scope, rng)? {
+            Value::Object(m) => Ok(Some(m)),
+            _ => Ok(Some(Map::new())),
+        },
+    }
+}
+
+/// Choice: the first branch whose `Condition` is true, or the Default. A Condition that is
+/// not a boolean is an error.
+pub fn jsonata_choose(
+    choice: &Choice,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<(StateId, Option<usize>), EvalError> {
+    for (i, b) in choice.choices.iter().enumerate() {
+        let BranchTest::Condition(t) = &b.rule else {
+            return Err(StateError::runtime("internal: a JSONPath rule in a JSONata state").into());
+        };
+        match jsonata_eval(t, "Condition", scope, rng)? {
+            Value::Bool(true) => return Ok((b.next, Some(i))),
+            Value::Bool(false) => {}
+            other => return Err(unexpected(t, "Condition", "boolean", &other)),
+        }
+    }
+    match choice.default {
+        Some(d) => Ok((d, None)),
+        None => Err(StateError::new(names::NO_CHOICE_MATCHED, "No Matches!".to_string()).into()),
+    }
+}
+
+/// A whole-number field given as an expression (`TimeoutSeconds`, `MaxConcurrency`, …).
+fn jsonata_integer(
+    t: &JsonataTemplate,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<u64, EvalError> {
+    let v = jsonata_eval(t, field, scope, rng)?;
+    match v.as_f64() {
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= u64::MAX as f64 => Ok(x as u64),
+        _ => Err(unexpected(t, field, "integer", &v)),
+    }
+}
+
+/// A number field in a JSONata state: literal, or an expression.
+pub fn jsonata_number(
+    src: Option<&NumberSource>,
+    field: &str,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Option<u64>, EvalError> {
+    match src {
+        None => Ok(None),
+        Some(NumberSource::Literal(n)) => Ok(Some(*n)),
+        Some(NumberSource::Expr(t)) => jsonata_integer(t, field, scope, rng).map(Some),
+        Some(NumberSource::Path(_)) => Err(not_jsonpath().into()),
+    }
+}
+
+/// Wait in a JSONata state: `Seconds` or `Timestamp`, literal or expression.
+pub fn jsonata_wait_until(
+    wait: &Wait,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, EvalError> {
+    let timestamp = |t: &str| {
+        parse_timestamp(t).ok_or_else(|| {
+            EvalError::query(
+                format!(
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {t}"
+                ),
+                Some("Timestamp".into()),
+            )
+        })
+    };
+    match wait {
+        Wait::Seconds(s) => Ok(now + chrono::Duration::seconds(*s as i64)),
+        Wait::Timestamp(t) => timestamp(t),
+        Wait::SecondsExpr(t) => {
+            let n = jsonata_integer(t, "Seconds", scope, rng)?;
+            Ok(now + chrono::Duration::seconds(n.min(99_999_999) as i64))
+        }
+        Wait::TimestampExpr(t) => match jsonata_eval(t, "Timestamp", scope, rng)? {
+            Value::String(s) => timestamp(&s),
+            other => Err(unexpected(t, "Timestamp", "string", &other)),
+        },
+        Wait::SecondsPath(_) | Wait::TimestampPath(_) => Err(not_jsonpath().into()),
+    }
+}
+
+/// Fail in a JSONata state: `Error` and `Cause`, literal or expression (must be strings).
+pub fn jsonata_fail_error(
+    fail: &Fail,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<(Option<String>, Option<String>), EvalError> {
+    let text = |src: &Option<TextSource>,
+                field: &str,
+                rng: &mut dyn rand::RngCore|
+     -> Result<Option<String>, EvalError> {
+        match src {
+            None => Ok(None),
+            Some(TextSource::Literal(s)) => Ok(Some(s.clone())),
+            Some(TextSource::Expr(t)) => match jsonata_eval(t, field, scope, rng)? {
+                Value::String(s) => Ok(Some(s)),
+                other => Err(unexpected(t, field, "string", &other)),
+            },
+            Some(TextSource::Path(_)) => Err(not_jsonpath().into()),
+        }
+    };
+    let error = text(&fail.error, "Error", rng)?;
+    let cause = text(&fail.cause, "Cause", rng)?;
+    Ok((error, cause))
+}
+
+/// Map in a JSONata state: the items (`Items`, else the state input, which must then be an
+/// array) and the concurrency limit.
+pub fn jsonata_map_plan(
+    map: &MapState,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<MapPlan, EvalError> {
+    let items = match &map.items {
+        Some(t) => match jsonata_eval(t, "Items", scope, rng)? {
+            Value::Array(a) => a,
+            other => return Err(unexpected(t, "Items", "array", &other)),
+        },
+        None => match scope.states.input {
+            Value::Array(a) => a.clone(),
+            other => {
+                return Err(EvalError::query(
+                    format!(
+                        "Map state input must be an array but was: {}",
+                        to_text(other)
+                    ),
+                    None,
+                ))
+            }
+        },
+    };
+    let max_concurrency = jsonata_number(Some(&map.max_concurrency), "MaxConcurrency", scope, rng)?
+        .unwrap_or(0) as usize;
+    Ok(MapPlan {
+        items,
+        max_concurrency,
+    })
+}
+
+/// Map in a JSONata state: the tolerated failure count and percentage.
+pub fn jsonata_map_tolerance(
+    map: &MapState,
+    scope: &JsonataScope,
+    rng: &mut dyn rand::RngCore,
+) -> Result<(Option<u64>, Option<f64>), EvalError> {
+    let count = jsonata_number(
+        map.tolerated_failure_count.as_ref(),
+        "ToleratedFailureCount",
+        scope,
+        rng,
+    )?;
+    let pct = match &map.tolerated_failure_percentage {
+        None => None,
+        Some(FloatSource::Literal(x)) => Some(*x),
+        Some(FloatSource::Expr(t)) => {
+            let v = jsonata_eval(t, "ToleratedFailurePercentage", scope, rng)?;
+            match v.as_f64() {
+                Some(x) if (0.0..=100.0).contains(&x) => Some(x),
+                _ => return Err(unexpected(t, "ToleratedFailurePercentage", "number", &v)),
+            }
+        }
+        Some(FloatSource::Path(_)) => return Err(not_jsonpath().into()),
+    };
+    Ok((count, pct))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,5 +777,241 @@ mod tests {
         assert!(map_exceeds_tolerance(2, 10, Some(1), None));
         assert!(!map_exceeds_tolerance(1, 10, None, Some(10.0)));
         assert!(map_exceeds_tolerance(2, 10, None, Some(10.0)));
+    }
+
+    // --- JSONata -------------------------------------------------------------------------
+
+    use crate::model::{ChoiceBranch, StateKind};
+    use crate::StateMachine;
+    use rand::SeedableRng;
+
+    fn jt(v: Value) -> JsonataTemplate {
+        JsonataTemplate::compile(&v).unwrap()
+    }
+
+    fn rng() -> rand_chacha::ChaCha8Rng {
+        rand_chacha::ChaCha8Rng::seed_from_u64(7)
+    }
+
+    fn scope<'a>(
+        input: &'a Value,
+        result: Option<&'a Value>,
+        vars: &'a Map<String, Value>,
+    ) -> JsonataScope<'a> {
+        JsonataScope {
+            states: StatesBinding {
+                input,
+                result,
+                error_output: None,
+                context: &Value::Null,
+            },
+            variables: vars,
+        }
+    }
+
+    #[test]
+    fn jsonata_output_sees_input_result_and_variables() {
+        let vars: Map<String, Value> = json!({"x": 10}).as_object().unwrap().clone();
+        let input = json!({"a": 1});
+        let result = json!({"r": 2});
+        let t = jt(json!({"sum": "{% $states.input.a + $states.result.r + $x %}", "lit": "$.a"}));
+        let out = jsonata_eval(
+            &t,
+            "Output",
+            &scope(&input, Some(&result), &vars),
+            &mut rng(),
+        );
+        assert_eq!(out.unwrap(), json!({"sum": 13, "lit": "$.a"}));
+    }
+
+    #[test]
+    fn jsonata_undefined_and_errors_name_the_field_and_expression() {
+        let vars = Map::new();
+        let input = json!({});
+        let s = scope(&input, None, &vars);
+        let t = jt(json!({"result": "{% $doesNotExist %}"}));
+        let e = jsonata_eval(&t, "Output", &s, &mut rng()).unwrap_err();
+        assert!(e.is_query_error());
+        assert_eq!(e.location.as_deref(), Some("Output/result"));
+        assert_eq!(
+            e.error.cause,
+            "The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined)."
+        );
+        let t = jt(json!("{% $nope() %}"));
+        let e = jsonata_eval(&t, "Arguments", &s, &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Arguments"));
+        assert!(e
+            .error
+            .cause
+            .contains("threw an error during evaluation. T1006"));
+        let t = jt(json!(["{% 1 %}", "{% $nope %}"]));
+        let e = jsonata_eval(&t, "Items", &s, &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Items[1]"));
+    }
+
+    #[test]
+    fn jsonata_assign_sees_the_values_from_before_the_state() {
+        let vars: Map<String, Value> = json!({"theAnswer": 42}).as_object().unwrap().clone();
+        let input = json!({});
+        let t = jt(json!({"theAnswer": 18, "oldAnswer": "{% $theAnswer %}"}));
+        let a = jsonata_assign(Some(&t), &scope(&input, None, &vars), &mut rng()).unwrap();
+        assert_eq!(
+            Value::Object(a.unwrap()),
+            json!({"theAnswer": 18, "oldAnswer": 42})
+        );
+        assert_eq!(
+            jsonata_assign(None, &scope(&input, None, &vars), &mut rng()).unwrap(),
+            None
+        );
+    }
+
+    fn machine(def: Value) -> StateMachine {
+        StateMachine::from_value(&def).unwrap()
+    }
+
+    #[test]
+    fn jsonata_condition_must_be_boolean() {
+        let m = machine(
+            json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [
+                {"Condition": "{% $states.input.v %}", "Next": "A"}], "Default": "B"},
+            "A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}),
+        );
+        let StateKind::Choice(c) = &m.body.get(0).kind else {
+            panic!("not a choice")
+        };
+        assert!(matches!(c.choices[0], ChoiceBranch { next: 1, .. }));
+        let vars = Map::new();
+        let yes = json!({"v": true});
+        let no = json!({"v": false});
+        let bad = json!({"v": "yes"});
+        assert_eq!(
+            jsonata_choose(c, &scope(&yes, None, &vars), &mut rng()).unwrap(),
+            (1, Some(0))
+        );
+        assert_eq!(
+            jsonata_choose(c, &scope(&no, None, &vars), &mut rng()).unwrap(),
+            (2, None)
+        );
+        let e = jsonata_choose(c, &scope(&bad, None, &vars), &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Condition"));
+        assert!(e
+            .error
+            .cause
+            .contains("Expected 'boolean', but was 'string'"));
+    }
+
+    #[test]
+    fn jsonata_map_items_must_be_an_array() {
+        let def = |items: Value| {
+            let mut m = json!({"Type": "Map", "ItemProcessor": {"StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": true}}}, "End": true,
+                "MaxConcurrency": "{% 2 %}"});
+            if !items.is_null() {
+                m["Items"] = items;
+            }
+            machine(json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": m}}))
+        };
+        let vars = Map::new();
+        let input = json!({"xs": [1, 2]});
+        let m = def(json!("{% $states.input.xs %}"));
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let plan = jsonata_map_plan(map, &scope(&input, None, &vars), &mut rng()).unwrap();
+        assert_eq!(
+            (plan.items, plan.max_concurrency),
+            (vec![json!(1), json!(2)], 2)
+        );
+        let m = def(json!("{% $states.input %}"));
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let e = jsonata_map_plan(map, &scope(&input, None, &vars), &mut rng()).unwrap_err();
+        assert_eq!(
+            e.error.cause,
+            "The JSONata expression '$states.input' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {\"xs\":[1,2]}"
+        );
+        let m = def(Value::Null);
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let e = jsonata_map_plan(map, &scope(&json!(true), None, &vars), &mut rng()).unwrap_err();
+        assert_eq!(e.location, None);
+        assert_eq!(
+            e.error.cause,
+            "Map state input must be an array but was: true"
+        );
+    }
+
+    #[test]
+    fn jsonata_wait_timestamp_and_fail_texts() {
+        let m = machine(
+            json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Timestamp": "{% $states.input.t %}", "Next": "F"},
+            "F": {"Type": "Fail", "Error": "{% $states.input.e %}", "Cause": "literal"}}}),
+        );
+        let vars = Map::new();
+        let now = DateTime::<Utc>::default();
+        let StateKind::Wait(w) = &m.body.get(0).kind else {
+            panic!()
+        };
+        let ok = json!({"t": "2016-03-14T01:59:00Z"});
+        assert!(jsonata_wait_until(w, &scope(&ok, None, &vars), &mut rng(), now).is_ok());
+        let bad = json!({"t": "2016-12-05 21:29:29Z"});
+        let e = jsonata_wait_until(w, &scope(&bad, None, &vars), &mut rng(), now).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("Timestamp"));
+        assert_eq!(e.error.cause, "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: 2016-12-05 21:29:29Z");
+        let StateKind::Fail(f) = &m.body.get(1).kind else {
+            panic!()
+        };
+        let input = json!({"e": "Boom"});
+        assert_eq!(
+            jsonata_fail_error(f, &scope(&input, None, &vars), &mut rng()).unwrap(),
+            (Some("Boom".into()), Some("literal".into()))
+        );
+        let input = json!({"e": 1});
+        assert!(jsonata_fail_error(f, &scope(&input, None, &vars), &mut rng()).is_err());
+    }
+
+    #[test]
+    fn jsonata_numbers_from_expressions() {
+        let vars = Map::new();
+        let input = json!({"t": 5, "bad": -1});
+        let s = scope(&input, None, &vars);
+        let n = NumberSource::Expr(jt(json!("{% $states.input.t %}")));
+        assert_eq!(
+            jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap(),
+            Some(5)
+        );
+        let n = NumberSource::Expr(jt(json!("{% $states.input.bad %}")));
+        let e = jsonata_number(Some(&n), "TimeoutSeconds", &s, &mut rng()).unwrap_err();
+        assert_eq!(e.location.as_deref(), Some("TimeoutSeconds"));
+    }
+
+    #[test]
+    fn jsonata_syntax_errors_are_definition_errors() {
+        let def = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": {"v": "{% 1 + %}"}, "End": true}}});
+        let diags = StateMachine::from_value(&def).unwrap_err();
+        assert_eq!(diags[0].code, "INVALID_JSONATA_EXPRESSION");
+        assert_eq!(diags[0].location, "/States/P/Output/v");
+        // A JSONPath state may hold the same text as a plain string.
+        let def = json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Result": {"v": "{% 1 + %}"}, "End": true}}});
+        assert!(StateMachine::from_value(&def).is_ok());
+    }
+
+    #[test]
+    fn nested_states_inherit_the_machines_language() {
+        let m = machine(json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+            "QueryLanguage": "JSONata", "Items": [1],
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true}}}));
+        let StateKind::Map(map) = &m.body.get(0).kind else {
+            panic!()
+        };
+        assert!(m.body.get(0).is_jsonata());
+        assert!(!map.processor.get(0).is_jsonata());
     }
 }

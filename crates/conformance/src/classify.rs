@@ -33,11 +33,21 @@ pub enum Scope {
 }
 
 /// The selection knobs: widen these as the engine grows (JSONata, mocked services, …).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Selection {
     pub allow_jsonata: bool,
     /// `needs` entries a case may have and still run (empty = pure runs only).
     pub allowed_needs: Vec<String>,
+}
+
+impl Default for Selection {
+    /// What the engine runs today: pure executions in either query language.
+    fn default() -> Self {
+        Selection {
+            allow_jsonata: true,
+            allowed_needs: Vec::new(),
+        }
+    }
 }
 
 impl Selection {
@@ -137,8 +147,11 @@ mod tests {
     }
 
     #[test]
-    fn selects_pure_jsonpath_executions() {
-        let s = Selection::default();
+    fn selects_pure_executions() {
+        let s = Selection {
+            allow_jsonata: false,
+            ..Selection::default()
+        };
         assert_eq!(
             s.scope(&case("execution", &["jsonpath"], &[], "SUCCEEDED")),
             Scope::Execution
@@ -151,6 +164,10 @@ mod tests {
             s.scope(&case("execution", &[], &["lambda"], "FAILED")),
             Scope::Skip(_)
         ));
+        assert_eq!(
+            Selection::default().scope(&case("execution", &["jsonata"], &[], "SUCCEEDED")),
+            Scope::Execution
+        );
         let wide = Selection {
             allow_jsonata: true,
             allowed_needs: vec!["lambda".into()],

@@ -129,7 +129,7 @@ pub fn markdown(results: &[CaseResult], corpus_total: usize) -> String {
     let _ = writeln!(s, "## Conformance against the AWS-recorded corpus\n");
     let _ = writeln!(
         s,
-        "{in_scope} of {corpus_total} recorded cases in scope (pure JSONPath executions and definition errors).\n"
+        "{in_scope} of {corpus_total} recorded cases in scope (pure executions, JSONPath and JSONata, and definition errors).\n"
     );
     let _ = writeln!(s, "| kind | cases | fully passing | status + output | full history | diagnostic code | diagnostic message |");
     let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");

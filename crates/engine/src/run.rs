@@ -21,11 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use stepwise_asl::error::{names, StateError};
 use stepwise_asl::json::to_text;
+use stepwise_asl::jsonata::StatesBinding;
 use stepwise_asl::model::{
     MapState, NumberSource, Parallel, ProcessorMode, ResultPath, State, StateId, StateKind, States,
     Task, Transition,
 };
-use stepwise_asl::step::{self, Scope};
+use stepwise_asl::step::{self, EvalError, JsonataScope, Scope};
 use stepwise_asl::template::Template;
 use stepwise_asl::StateMachine;
 
@@ -227,6 +228,9 @@ impl From<StateError> for Failure {
 struct Thread {
     key: Arc<str>,
     last: Cell<u64>,
+    /// The event the current state's `…StateEntered` followed: AWS's `EvaluationFailed`
+    /// follows it too.
+    entered_prev: Cell<u64>,
     seq: Cell<u32>,
     /// Timestamp of this thread's latest event (recorded or new).
     ts: Cell<DateTime<Utc>>,
@@ -244,6 +248,7 @@ impl Thread {
         Thread {
             key,
             last: Cell::new(after),
+            entered_prev: Cell::new(after),
             seq: Cell::new(0),
             ts: Cell::new(ts),
             rng: RefCell::new(None),
@@ -676,6 +681,36 @@ impl<'m> Exec<'m> {
         }
     }
 
+    /// A JSONata state's evaluation failure: AWS records an `EvaluationFailed` event (after
+    /// the event the state's entry followed, or after the entry itself for a Wait) for query
+    /// errors, then fails with the prefixed cause.
+    fn eval_failure(&self, thread: &Thread, state: &State, entered: u64, e: EvalError) -> Failure {
+        let query = e.is_query_error();
+        let f = self.runtime_failure(state, entered, e.error);
+        if query {
+            let prev = match state.kind {
+                StateKind::Wait(_) => entered,
+                _ => thread.entered_prev.get(),
+            };
+            let id = self.emit(thread, prev, "EvaluationFailed", || {
+                let mut d = Map::new();
+                if let Some(c) = &f.cause {
+                    d.insert("cause".into(), Value::from(c.clone()));
+                }
+                if let Some(e) = &f.error {
+                    d.insert("error".into(), Value::from(e.clone()));
+                }
+                if let Some(l) = &e.location {
+                    d.insert("location".into(), Value::from(l.clone()));
+                }
+                d.insert("state".into(), Value::from(state.name.clone()));
+                Details::Json(Value::Object(d))
+            });
+            thread.last.set(id);
+        }
+        f
+    }
+
     async fn run_state(
         &self,
         state: &State,
@@ -684,6 +719,7 @@ impl<'m> Exec<'m> {
         vars: &mut Vars,
         item: Option<MapItem<'_>>,
     ) -> Result<Step, Failure> {
+        thread.entered_prev.set(thread.last.get());
         let entered = self.emit(
             thread,
             thread.last.get(),
@@ -711,6 +747,10 @@ impl<'m> Exec<'m> {
             }
             StateKind::Map(m) => {
                 self.run_map(state, m, raw, thread, vars, &context, entered)
+                    .await
+            }
+            _ if state.is_jsonata() => {
+                self.run_simple_jsonata(thread, state, raw, vars, &context, entered)
                     .await
             }
             _ => self
@@ -853,6 +893,146 @@ impl<'m> Exec<'m> {
         }
     }
 
+    /// Pass, Choice, Wait, Succeed and Fail in a JSONata state.
+    async fn run_simple_jsonata(
+        &self,
+        thread: &Thread,
+        state: &State,
+        raw: Value,
+        vars: &mut Vars,
+        context: &Value,
+        entered: u64,
+    ) -> Result<Flow, Failure> {
+        let fail = |e: EvalError| self.eval_failure(thread, state, entered, e);
+        let scope = JsonataScope {
+            states: StatesBinding {
+                input: &raw,
+                result: None,
+                error_output: None,
+                context,
+            },
+            variables: &*vars,
+        };
+        let rng = || thread.rng();
+        let assign = |t| step::jsonata_assign(t, &scope, &mut *rng());
+        let output = |t| step::jsonata_optional(t, "Output", &scope, &mut *rng());
+        let (next, assigned, out, until) = match &state.kind {
+            StateKind::Pass(_) => {
+                let a = assign(state.jsonata_assign.as_ref()).map_err(fail)?;
+                let o = output(state.output.as_ref()).map_err(fail)?;
+                (None, a, o, None)
+            }
+            StateKind::Succeed => (
+                None,
+                None,
+                output(state.output.as_ref()).map_err(fail)?,
+                None,
+            ),
+            StateKind::Choice(c) => {
+                let (next, idx) = step::jsonata_choose(c, &scope, &mut *rng()).map_err(fail)?;
+                let branch = idx.and_then(|i| c.choices.get(i));
+                let mut a = assign(state.jsonata_assign.as_ref()).map_err(fail)?;
+                if let Some(extra) =
+                    assign(branch.and_then(|b| b.jsonata_assign.as_ref())).map_err(fail)?
+                {
+                    a.get_or_insert_with(Map::new).extend(extra);
+                }
+                let o = output(
+                    branch
+                        .and_then(|b| b.output.as_ref())
+                        .or(state.output.as_ref()),
+                )
+                .map_err(fail)?;
+                (Some(next), a, o, None)
+            }
+            StateKind::Wait(w) => {
+                let until = step::jsonata_wait_until(w, &scope, &mut *rng(), thread.ts.get())
+                    .map_err(fail)?;
+                let a = assign(state.jsonata_assign.as_ref()).map_err(fail)?;
+                let o = output(state.output.as_ref()).map_err(fail)?;
+                (None, a, o, Some(until))
+            }
+            StateKind::Fail(f) => {
+                let (error, cause) =
+                    step::jsonata_fail_error(f, &scope, &mut *rng()).map_err(fail)?;
+                return Ok(Flow::Fail(Failure { error, cause }));
+            }
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+                return Err(StateError::runtime("internal: not a simple state").into())
+            }
+        };
+        let output = out.unwrap_or(raw);
+        self.commit(vars, &assigned);
+        if let Some(until) = until {
+            self.sleep_until(thread, until).await;
+        }
+        Ok(match next {
+            Some(next) => Flow::Goto {
+                next,
+                output,
+                assigned,
+            },
+            None => Flow::Continue { output, assigned },
+        })
+    }
+
+    /// Output and Assign of a JSONata Task/Parallel/Map once its work produced `result`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_jsonata(
+        &self,
+        thread: &Thread,
+        state: &State,
+        raw: &Value,
+        result: Value,
+        context: &Value,
+        vars: &mut Vars,
+    ) -> Result<Flow, EvalError> {
+        let (assigned, out) = {
+            let scope = JsonataScope {
+                states: StatesBinding {
+                    input: raw,
+                    result: Some(&result),
+                    error_output: None,
+                    context,
+                },
+                variables: &*vars,
+            };
+            let a =
+                step::jsonata_assign(state.jsonata_assign.as_ref(), &scope, &mut *thread.rng())?;
+            let o = step::jsonata_optional(
+                state.output.as_ref(),
+                "Output",
+                &scope,
+                &mut *thread.rng(),
+            )?;
+            (a, o)
+        };
+        let output = out.unwrap_or(result);
+        self.commit(vars, &assigned);
+        Ok(Flow::Continue { output, assigned })
+    }
+
+    /// [`Self::finish_jsonata`], with an evaluation failure recorded and offered to `catchers`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_jsonata_or_catch(
+        &self,
+        thread: &Thread,
+        (state, entered): (&State, u64),
+        catchers: &[stepwise_asl::model::Catcher],
+        raw: Value,
+        result: Value,
+        context: &Value,
+        vars: &mut Vars,
+    ) -> Result<Flow, Failure> {
+        match self.finish_jsonata(thread, state, &raw, result, context, vars) {
+            Ok(flow) => Ok(flow),
+            Err(e) => {
+                let f = self.eval_failure(thread, state, entered, e);
+                self.catch_or_fail(thread, (state, entered), catchers, f, raw, context, vars)
+            }
+        }
+    }
+
     fn assign(
         &self,
         thread: &Thread,
@@ -925,9 +1105,11 @@ impl<'m> Exec<'m> {
     }
 
     /// A failure that no retrier took: caught (go to the catcher's Next) or passed up.
+    #[allow(clippy::too_many_arguments)]
     fn catch_or_fail(
         &self,
         thread: &Thread,
+        (state, entered): (&State, u64),
         catchers: &[stepwise_asl::model::Catcher],
         f: Failure,
         raw: Value,
@@ -938,6 +1120,38 @@ impl<'m> Exec<'m> {
             return Ok(Flow::Fail(f));
         }
         match step::find_catcher(catchers, f.name()) {
+            Some(c) if state.is_jsonata() => {
+                let err_out = f.error_output();
+                let (assigned, out) = {
+                    let scope = JsonataScope {
+                        states: StatesBinding {
+                            input: &raw,
+                            result: None,
+                            error_output: Some(&err_out),
+                            context,
+                        },
+                        variables: &*vars,
+                    };
+                    let fail = |e: EvalError| self.eval_failure(thread, state, entered, e);
+                    let a =
+                        step::jsonata_assign(c.jsonata_assign.as_ref(), &scope, &mut *thread.rng())
+                            .map_err(fail)?;
+                    let o = step::jsonata_optional(
+                        c.output.as_ref(),
+                        "Output",
+                        &scope,
+                        &mut *thread.rng(),
+                    )
+                    .map_err(fail)?;
+                    (a, o)
+                };
+                self.commit(vars, &assigned);
+                Ok(Flow::Goto {
+                    next: c.next,
+                    output: out.unwrap_or(err_out),
+                    assigned,
+                })
+            }
             Some(c) => {
                 let err_out = f.error_output();
                 let scope = self.scope(context, vars);
@@ -1007,6 +1221,11 @@ impl<'m> Exec<'m> {
                     )))
                 }
             },
+            Some(NumberSource::Expr(_)) => {
+                return Err(StateError::runtime(
+                    "internal: a JSONata field in a JSONPath state",
+                ))
+            }
         })
     }
 
@@ -1022,10 +1241,50 @@ impl<'m> Exec<'m> {
         entered: u64,
     ) -> Result<Flow, Failure> {
         let fail = |e: StateError| self.runtime_failure(state, entered, e);
+        let jsonata = state.is_jsonata();
         let scope = self.scope(context, vars);
-        let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
-        let timeout = self.number(&task.timeout, &eff, scope).map_err(fail)?;
-        let heartbeat = self.number(&task.heartbeat, &eff, scope).map_err(fail)?;
+        let (eff, timeout, heartbeat) = if jsonata {
+            let js = jscope(&raw, None, None, context, vars);
+            // One RNG borrow at a time: each call's borrow ends with its statement.
+            let timeout = step::jsonata_number(
+                task.timeout.as_ref(),
+                "TimeoutSeconds",
+                &js,
+                &mut *thread.rng(),
+            );
+            let numbers = match timeout {
+                Ok(t) => {
+                    let h = step::jsonata_number(
+                        task.heartbeat.as_ref(),
+                        "HeartbeatSeconds",
+                        &js,
+                        &mut *thread.rng(),
+                    );
+                    h.map(|h| (t, h))
+                }
+                Err(e) => Err(e),
+            };
+            match numbers {
+                Ok((t, h)) => (Value::Null, t, h),
+                Err(e) => {
+                    let f = self.eval_failure(thread, state, entered, e);
+                    return self.catch_or_fail(
+                        thread,
+                        (state, entered),
+                        &task.catch,
+                        f,
+                        raw,
+                        context,
+                        vars,
+                    );
+                }
+            }
+        } else {
+            let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
+            let timeout = self.number(&task.timeout, &eff, scope).map_err(fail)?;
+            let heartbeat = self.number(&task.heartbeat, &eff, scope).map_err(fail)?;
+            (eff, timeout, heartbeat)
+        };
         let events = task_events(&task.resource);
         let region = self
             .opts
@@ -1049,13 +1308,38 @@ impl<'m> Exec<'m> {
             } else {
                 context
             };
-            let params = step::apply_template(
-                task.parameters.as_ref(),
-                eff.clone(),
-                self.scope(context_now, vars),
-                &mut *thread.rng(),
-            )
-            .map_err(fail)?;
+            let params = if jsonata {
+                let args = step::jsonata_optional(
+                    task.arguments.as_ref(),
+                    "Arguments",
+                    &jscope(&raw, None, None, context_now, vars),
+                    &mut *thread.rng(),
+                );
+                match args {
+                    Ok(Some(v)) => v,
+                    Ok(None) => raw.clone(),
+                    Err(e) => {
+                        let f = self.eval_failure(thread, state, entered, e);
+                        return self.catch_or_fail(
+                            thread,
+                            (state, entered),
+                            &task.catch,
+                            f,
+                            raw,
+                            context,
+                            vars,
+                        );
+                    }
+                }
+            } else {
+                step::apply_template(
+                    task.parameters.as_ref(),
+                    eff.clone(),
+                    self.scope(context_now, vars),
+                    &mut *thread.rng(),
+                )
+                .map_err(fail)?
+            };
             let prev = thread.last.get();
             let id = match &events {
                 TaskEvents::Lambda => self.emit(thread, prev, "LambdaFunctionScheduled", || {
@@ -1133,6 +1417,24 @@ impl<'m> Exec<'m> {
                         }),
                     };
                     thread.last.set(id);
+                    if jsonata {
+                        return match self.finish_jsonata(thread, state, &raw, result, context, vars)
+                        {
+                            Ok(flow) => Ok(flow),
+                            Err(e) => {
+                                let f = self.eval_failure(thread, state, entered, e);
+                                self.catch_or_fail(
+                                    thread,
+                                    (state, entered),
+                                    &task.catch,
+                                    f,
+                                    raw,
+                                    context,
+                                    vars,
+                                )
+                            }
+                        };
+                    }
                     return match self.finish_result(
                         thread,
                         state,
@@ -1146,7 +1448,15 @@ impl<'m> Exec<'m> {
                         Ok(flow) => Ok(flow),
                         Err(e) => {
                             let f = self.runtime_failure(state, entered, e);
-                            self.catch_or_fail(thread, &task.catch, f, Value::Null, context, vars)
+                            self.catch_or_fail(
+                                thread,
+                                (state, entered),
+                                &task.catch,
+                                f,
+                                Value::Null,
+                                context,
+                                vars,
+                            )
                         }
                     };
                 }
@@ -1184,7 +1494,15 @@ impl<'m> Exec<'m> {
                     {
                         continue;
                     }
-                    return self.catch_or_fail(thread, &task.catch, f, raw, context, vars);
+                    return self.catch_or_fail(
+                        thread,
+                        (state, entered),
+                        &task.catch,
+                        f,
+                        raw,
+                        context,
+                        vars,
+                    );
                 }
             }
         }
@@ -1203,9 +1521,38 @@ impl<'m> Exec<'m> {
     ) -> Result<Flow, Failure> {
         let fail = |e: StateError| self.runtime_failure(state, entered, e);
         let scope = self.scope(context, vars);
-        let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
-        let eff = step::apply_template(par.parameters.as_ref(), eff, scope, &mut *thread.rng())
-            .map_err(fail)?;
+        let eff = if state.is_jsonata() {
+            let args = step::jsonata_optional(
+                par.arguments.as_ref(),
+                "Arguments",
+                &jscope(&raw, None, None, context, vars),
+                &mut *thread.rng(),
+            );
+            match args {
+                Ok(Some(v)) => v,
+                Ok(None) => raw.clone(),
+                Err(e) => {
+                    let f = self.eval_failure(thread, state, entered, e);
+                    let id = self.emit(thread, thread.last.get(), "ParallelStateFailed", || {
+                        Details::None
+                    });
+                    thread.last.set(id);
+                    return self.catch_or_fail(
+                        thread,
+                        (state, entered),
+                        &par.catch,
+                        f,
+                        raw,
+                        context,
+                        vars,
+                    );
+                }
+            }
+        } else {
+            let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
+            step::apply_template(par.parameters.as_ref(), eff, scope, &mut *thread.rng())
+                .map_err(fail)?
+        };
         let mut attempts: Vec<u64> = Vec::new();
         loop {
             let started = self.emit(thread, thread.last.get(), "ParallelStateStarted", || {
@@ -1236,6 +1583,17 @@ impl<'m> Exec<'m> {
                     let last = self.last_id();
                     self.emit(thread, last, "ParallelStateSucceeded", || Details::None);
                     thread.last.set(last);
+                    if state.is_jsonata() {
+                        return self.finish_jsonata_or_catch(
+                            thread,
+                            (state, entered),
+                            &par.catch,
+                            raw,
+                            Value::Array(results),
+                            context,
+                            vars,
+                        );
+                    }
                     return self
                         .finish_result(
                             thread,
@@ -1260,7 +1618,15 @@ impl<'m> Exec<'m> {
                     }
                     let id = self.emit(thread, last, "ParallelStateFailed", || Details::None);
                     thread.last.set(id);
-                    return self.catch_or_fail(thread, &par.catch, f, raw, context, vars);
+                    return self.catch_or_fail(
+                        thread,
+                        (state, entered),
+                        &par.catch,
+                        f,
+                        raw,
+                        context,
+                        vars,
+                    );
                 }
             }
         }
@@ -1355,53 +1721,93 @@ impl<'m> Exec<'m> {
         entered: u64,
     ) -> Result<Flow, Failure> {
         let fail = |e: StateError| self.runtime_failure(state, entered, e);
+        let jsonata = state.is_jsonata();
         let scope = self.scope(context, vars);
-        let eff = step::apply_input_path(state, &raw, scope).map_err(fail)?;
+        let eff = if jsonata {
+            Value::Null
+        } else {
+            step::apply_input_path(state, &raw, scope).map_err(fail)?
+        };
         // Computed again for each attempt so the items are moved, not copied, into iterations.
-        let mut first_plan = Some(step::map_plan(map, &eff, scope).map_err(fail)?);
+        let mut first_plan = if jsonata {
+            None
+        } else {
+            Some(step::map_plan(map, &eff, scope).map_err(fail)?)
+        };
         let mut attempts: Vec<u64> = Vec::new();
         loop {
-            let plan = match first_plan.take() {
-                Some(p) => p,
-                None => step::map_plan(map, &eff, self.scope(context, vars)).map_err(fail)?,
-            };
-            let length = plan.items.len();
-            let started = self.emit(thread, thread.last.get(), "MapStateStarted", || {
-                Details::MapStateStarted { length }
-            });
-            thread.last.set(started);
-            let scope = self.scope(context, vars);
-            let (tol_count, tol_pct) = step::map_tolerance(map, &eff, scope).map_err(fail)?;
-            // Item inputs: ItemSelector sees the Map's effective input plus $$.Map.Item.
-            let mut inputs = Vec::with_capacity(length);
-            for (index, value) in plan.items.into_iter().enumerate() {
-                let input = match &map.item_selector {
-                    None => value,
-                    Some(sel) => {
-                        let mut ctx = if context.is_null() {
-                            self.context(state, thread.ts.get(), 0, None)
-                        } else {
-                            context.clone()
-                        };
-                        if let Some(o) = ctx.as_object_mut() {
-                            o.insert(
-                                "Map".into(),
-                                json!({"Item": {"Index": index, "Value": value}}),
-                            );
-                        }
-                        sel.eval(
-                            &stepwise_asl::jsonpath::PathEnv {
-                                document: &eff,
-                                context: &ctx,
-                                variables: scope.variables,
-                            },
-                            &mut *thread.rng(),
-                        )
-                        .map_err(fail)?
+            let (inputs, limit, tol_count, tol_pct, started) = if jsonata {
+                match self.jsonata_map_inputs(thread, state, map, &raw, context, vars) {
+                    Ok((inputs, limit, tol_count, tol_pct)) => {
+                        let length = inputs.len();
+                        let started =
+                            self.emit(thread, thread.last.get(), "MapStateStarted", || {
+                                Details::MapStateStarted { length }
+                            });
+                        thread.last.set(started);
+                        (inputs, limit, tol_count, tol_pct, started)
                     }
+                    Err(e) => {
+                        let f = self.eval_failure(thread, state, entered, e);
+                        let id = self.emit(thread, thread.last.get(), "MapStateFailed", || {
+                            Details::None
+                        });
+                        thread.last.set(id);
+                        return self.catch_or_fail(
+                            thread,
+                            (state, entered),
+                            &map.catch,
+                            f,
+                            raw,
+                            context,
+                            vars,
+                        );
+                    }
+                }
+            } else {
+                let plan = match first_plan.take() {
+                    Some(p) => p,
+                    None => step::map_plan(map, &eff, self.scope(context, vars)).map_err(fail)?,
                 };
-                inputs.push(input);
-            }
+                let length = plan.items.len();
+                let started = self.emit(thread, thread.last.get(), "MapStateStarted", || {
+                    Details::MapStateStarted { length }
+                });
+                thread.last.set(started);
+                let scope = self.scope(context, vars);
+                let (tol_count, tol_pct) = step::map_tolerance(map, &eff, scope).map_err(fail)?;
+                // Item inputs: ItemSelector sees the Map's effective input plus $$.Map.Item.
+                let mut inputs = Vec::with_capacity(length);
+                for (index, value) in plan.items.into_iter().enumerate() {
+                    let input = match &map.item_selector {
+                        None => value,
+                        Some(sel) => {
+                            let mut ctx = if context.is_null() {
+                                self.context(state, thread.ts.get(), 0, None)
+                            } else {
+                                context.clone()
+                            };
+                            if let Some(o) = ctx.as_object_mut() {
+                                o.insert(
+                                    "Map".into(),
+                                    json!({"Item": {"Index": index, "Value": value}}),
+                                );
+                            }
+                            sel.eval(
+                                &stepwise_asl::jsonpath::PathEnv {
+                                    document: &eff,
+                                    context: &ctx,
+                                    variables: scope.variables,
+                                },
+                                &mut *thread.rng(),
+                            )
+                            .map_err(fail)?
+                        }
+                    };
+                    inputs.push(input);
+                }
+                (inputs, plan.max_concurrency, tol_count, tol_pct, started)
+            };
             let distributed = map.mode == ProcessorMode::Distributed;
             let mut run_cursor = started;
             if distributed {
@@ -1425,7 +1831,7 @@ impl<'m> Exec<'m> {
                 silent: distributed,
                 first_index: 0,
                 parent_event: run_cursor,
-                limit: plan.max_concurrency,
+                limit,
                 shared: &shared,
                 map_name: (!distributed).then_some(state.name.as_str()),
             };
@@ -1439,6 +1845,17 @@ impl<'m> Exec<'m> {
                     }
                     self.emit(thread, last, "MapStateSucceeded", || Details::None);
                     thread.last.set(last);
+                    if state.is_jsonata() {
+                        return self.finish_jsonata_or_catch(
+                            thread,
+                            (state, entered),
+                            &map.catch,
+                            raw,
+                            Value::Array(results),
+                            context,
+                            vars,
+                        );
+                    }
                     return self
                         .finish_result(
                             thread,
@@ -1468,10 +1885,61 @@ impl<'m> Exec<'m> {
                     }
                     let id = self.emit(thread, last, "MapStateFailed", || Details::None);
                     thread.last.set(id);
-                    return self.catch_or_fail(thread, &map.catch, f, raw, context, vars);
+                    return self.catch_or_fail(
+                        thread,
+                        (state, entered),
+                        &map.catch,
+                        f,
+                        raw,
+                        context,
+                        vars,
+                    );
                 }
             }
         }
+    }
+
+    /// A JSONata Map's item inputs (`Items`, then `ItemSelector` per item with
+    /// `$states.context.Map.Item`), concurrency limit and tolerated failures.
+    #[allow(clippy::type_complexity)]
+    fn jsonata_map_inputs(
+        &self,
+        thread: &Thread,
+        state: &State,
+        map: &MapState,
+        raw: &Value,
+        context: &Value,
+        vars: &Vars,
+    ) -> Result<(Vec<Value>, usize, Option<u64>, Option<f64>), EvalError> {
+        let js = jscope(raw, None, None, context, vars);
+        let plan = step::jsonata_map_plan(map, &js, &mut *thread.rng())?;
+        let (tol_count, tol_pct) = step::jsonata_map_tolerance(map, &js, &mut *thread.rng())?;
+        let Some(sel) = &map.jsonata_item_selector else {
+            return Ok((plan.items, plan.max_concurrency, tol_count, tol_pct));
+        };
+        let base = if context.is_null() {
+            self.context(state, thread.ts.get(), 0, None)
+        } else {
+            context.clone()
+        };
+        let mut inputs = Vec::with_capacity(plan.items.len());
+        for (index, value) in plan.items.into_iter().enumerate() {
+            let mut ctx = base.clone();
+            if let Some(o) = ctx.as_object_mut() {
+                o.insert(
+                    "Map".into(),
+                    json!({"Item": {"Index": index, "Value": value}}),
+                );
+            }
+            let js = jscope(raw, None, None, &ctx, vars);
+            inputs.push(step::jsonata_eval(
+                sel,
+                "ItemSelector",
+                &js,
+                &mut *thread.rng(),
+            )?);
+        }
+        Ok((inputs, plan.max_concurrency, tol_count, tol_pct))
     }
 
     /// Map fan-out with tolerated failures: failed items count against the tolerance instead
@@ -1546,6 +2014,25 @@ impl<'m> Exec<'m> {
             &h[16..20],
             &h[20..32]
         )
+    }
+}
+
+/// What a JSONata state's expressions see.
+fn jscope<'a>(
+    input: &'a Value,
+    result: Option<&'a Value>,
+    error_output: Option<&'a Value>,
+    context: &'a Value,
+    vars: &'a Vars,
+) -> JsonataScope<'a> {
+    JsonataScope {
+        states: StatesBinding {
+            input,
+            result,
+            error_output,
+            context,
+        },
+        variables: vars,
     }
 }
 

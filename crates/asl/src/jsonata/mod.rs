@@ -346,6 +346,20 @@ impl Template {
         matches!(&self.node, Node::Literal(_))
     }
 
+    /// The source of the expression at `location` (as an evaluation error names it), for
+    /// AWS's causes, which quote the expression.
+    pub fn source_at(&self, location: &str) -> Option<&str> {
+        fn find<'a>(node: &'a Node, location: &str) -> Option<&'a str> {
+            match node {
+                Node::Literal(_) => None,
+                Node::Expr(e, at) => (at == location).then_some(e.source()),
+                Node::Object(fields) => fields.iter().find_map(|(_, n)| find(n, location)),
+                Node::Array(items) => items.iter().find_map(|n| find(n, location)),
+            }
+        }
+        find(&self.node, location)
+    }
+
     /// Evaluates every expression; literals stay. The error names the location of the
     /// failing expression; `None` means it returned nothing (undefined).
     pub fn eval(

@@ -37,6 +37,23 @@ pub(crate) const MISSING_END_STATE: &str = "MISSING_END_STATE";
 pub(crate) const DUPLICATE_STATE_NAME: &str = "DUPLICATE_STATE_NAME";
 pub(crate) const INVALID_STATE_NAME: &str = "INVALID_STATE_NAME";
 pub(crate) const INVALID_JSON_DESCRIPTION: &str = "INVALID_JSON_DESCRIPTION";
+pub(crate) const INVALID_JSONATA_EXPRESSION: &str = "INVALID_JSONATA_EXPRESSION";
+
+/// Compiles a JSONata-mode field value found at pointer `at`. The one place a JSONata syntax
+/// error becomes a diagnostic (AWS: `INVALID_JSONATA_EXPRESSION`, the parser's message without
+/// its code, located at the field), used by the validator and the model compiler alike.
+pub(crate) fn compile_jsonata(v: &Value, at: &str) -> Result<crate::jsonata::Template, Diagnostic> {
+    crate::jsonata::Template::compile(v).map_err(|(inner, e)| {
+        let location = if inner.is_empty() {
+            at.to_string()
+        } else if inner.starts_with('[') {
+            format!("{at}{inner}")
+        } else {
+            format!("{at}/{inner}")
+        };
+        Diagnostic::error(INVALID_JSONATA_EXPRESSION, e.message, location)
+    })
+}
 
 /// Whole pipeline from text: JSON syntax (Jackson-style message, as AWS's parser words it),
 /// then "must be an object", then [`validate_value`].

@@ -243,6 +243,10 @@ pub(crate) fn check_state(cx: &mut Cx, name: &str, state: &Value, sptr: &str) {
         catch(cx, v, &child(sptr, "Catch"), lang);
     }
 
+    if lang == Lang::Jsonata {
+        jsonata_expressions(cx, s, sptr);
+    }
+
     match ty {
         "Task" => task(cx, &st),
         "Choice" => choice(cx, &st),
@@ -345,6 +349,56 @@ pub(crate) fn check_intrinsic(text: &str) -> Result<(), String> {
                 e.message
             )
         })
+}
+
+/// The fields of a JSONata state whose values may hold `{% … %}` expressions.
+const JSONATA_FIELDS: &[&str] = &[
+    "Arguments",
+    "Output",
+    "Assign",
+    "Items",
+    "ItemSelector",
+    "Error",
+    "Cause",
+    "Seconds",
+    "Timestamp",
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "MaxConcurrency",
+    "ToleratedFailureCount",
+    "ToleratedFailurePercentage",
+];
+
+/// Every expression of a JSONata state must parse (AWS checks at definition time).
+fn jsonata_expressions(cx: &mut Cx, s: &Map<String, Value>, sptr: &str) {
+    let check = |cx: &mut Cx, v: &Value, at: String| {
+        if let Err(d) = super::compile_jsonata(v, &at) {
+            cx.diags.push(d);
+        }
+    };
+    for f in JSONATA_FIELDS {
+        if let Some(v) = s.get(*f) {
+            check(cx, v, child(sptr, f));
+        }
+    }
+    for (list, fields) in [
+        ("Choices", &["Condition", "Assign", "Output"][..]),
+        ("Catch", &["Assign", "Output"][..]),
+    ] {
+        for (i, r) in s
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            for f in fields {
+                if let Some(v) = r.get(*f) {
+                    check(cx, v, child(&format!("{}[{i}]", child(sptr, list)), f));
+                }
+            }
+        }
+    }
 }
 
 /// A JSONata expression string: `{% … %}`.
