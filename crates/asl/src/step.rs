@@ -115,7 +115,11 @@ pub fn eval_assign(
 ) -> Result<Option<Map<String, Value>>, StateError> {
     match assign {
         None => Ok(None),
-        Some(t) => t.eval_bindings(&scope.env(doc), rng).map(Some),
+        Some(t) => {
+            let bindings = t.eval_bindings(&scope.env(doc), rng)?;
+            check_assign_size(&bindings)?;
+            Ok(Some(bindings))
+        }
     }
 }
 
@@ -560,10 +564,37 @@ pub fn jsonata_assign(
     match t {
         None => Ok(None),
         Some(t) => match jsonata_eval(t, "Assign", scope, rng)? {
-            Value::Object(m) => Ok(Some(m)),
+            Value::Object(m) => {
+                check_assign_size(&m)?;
+                Ok(Some(m))
+            }
             _ => Ok(Some(Map::new())),
         },
     }
+}
+
+/// The largest value one variable may hold, and all the variables one `Assign` sets together.
+pub const VARIABLE_LIMIT: usize = 262_144;
+
+/// Enforces AWS's size limits on what an `Assign` sets: 256 KiB per variable and 256 KiB for
+/// the whole block. (The cause wording is ours: no recording of it exists in the corpus.)
+pub fn check_assign_size(bindings: &Map<String, Value>) -> Result<(), StateError> {
+    let mut total = 0usize;
+    for (name, v) in bindings {
+        let size = crate::json::text_len(v);
+        if size > VARIABLE_LIMIT {
+            return Err(StateError::runtime(format!(
+                "The variable '{name}' is {size} bytes; a variable may hold at most {VARIABLE_LIMIT} bytes."
+            )));
+        }
+        total += size;
+    }
+    if total > VARIABLE_LIMIT {
+        return Err(StateError::runtime(format!(
+            "The variables assigned together are {total} bytes; an Assign may set at most {VARIABLE_LIMIT} bytes."
+        )));
+    }
+    Ok(())
 }
 
 /// Choice: the first branch whose `Condition` is true, or the Default. A Condition that is
@@ -768,6 +799,24 @@ mod tests {
         assert_eq!(retry_delay(&rs, &[1], "X", 0.5), Some((0, 4.0)));
         assert_eq!(retry_delay(&rs, &[2], "X", 0.5), Some((0, 5.0)));
         assert_eq!(retry_delay(&rs, &[3], "X", 0.5), None);
+    }
+
+    #[test]
+    fn assign_size_limits() {
+        let mut m = Map::new();
+        m.insert("a".into(), json!("x".repeat(1000)));
+        assert!(check_assign_size(&m).is_ok());
+        m.insert("big".into(), json!("x".repeat(VARIABLE_LIMIT)));
+        let e = check_assign_size(&m).expect_err("over the limit");
+        assert_eq!(e.error, "States.Runtime");
+        assert!(e.cause.contains("'big'"), "{}", e.cause);
+        let mut two = Map::new();
+        two.insert("a".into(), json!("x".repeat(VARIABLE_LIMIT / 2)));
+        two.insert("b".into(), json!("x".repeat(VARIABLE_LIMIT / 2)));
+        assert!(check_assign_size(&two)
+            .expect_err("together too big")
+            .cause
+            .contains("together"));
     }
 
     #[test]
