@@ -36,10 +36,13 @@ impl Service {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
                 let path = dir.join(DB_FILE);
-                Arc::new(
+                let sqlite: Arc<dyn Store> = Arc::new(
                     SqliteStore::open(&path)
                         .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
-                )
+                );
+                // Definitions are read on every start: keep them in memory (this process is
+                // their only writer).
+                Arc::new(stepwise_store::CachedStore::new(sqlite))
             }
         };
         Service::with_store(config, store)

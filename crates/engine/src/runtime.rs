@@ -116,6 +116,10 @@ struct Inner {
     config: RuntimeConfig,
     shards: Vec<mpsc::UnboundedSender<Command>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Compiled definitions by state machine ARN: validating and compiling on every start
+    /// would dominate short Express executions. Entries are checked against the definition text,
+    /// so an update is picked up at once.
+    compiled: Mutex<HashMap<String, (String, Arc<StateMachine>)>>,
 }
 
 fn shard_of(arn: &str, n: usize) -> usize {
@@ -162,10 +166,33 @@ impl Runtime {
                 config,
                 shards,
                 threads: Mutex::new(threads),
+                compiled: Mutex::default(),
             }),
         };
         rt.resume_open_executions()?;
         Ok(rt)
+    }
+
+    /// The compiled definition of `sm`, from the cache when its text is unchanged.
+    fn compiled(&self, sm: &StateMachineRecord) -> Result<Arc<StateMachine>, RuntimeError> {
+        let cache = || {
+            self.inner
+                .compiled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        };
+        if let Some((text, machine)) = cache().get(&sm.arn) {
+            if *text == sm.definition {
+                return Ok(machine.clone());
+            }
+        }
+        let machine = Arc::new(compile(&sm.definition)?);
+        let mut c = cache();
+        if c.len() >= 10_000 {
+            c.clear();
+        }
+        c.insert(sm.arn.clone(), (sm.definition.clone(), machine.clone()));
+        Ok(machine)
     }
 
     fn send(&self, arn: &str, cmd: Command) -> Result<(), RuntimeError> {
@@ -215,7 +242,7 @@ impl Runtime {
 
     /// Records the execution (RUNNING) and runs it in the background.
     pub fn start_execution(&self, req: StartRequest) -> Result<StartedExecution, RuntimeError> {
-        let machine = Arc::new(compile(&req.state_machine.definition)?);
+        let machine = self.compiled(&req.state_machine)?;
         let input: Value = serde_json::from_str(&req.input)
             .map_err(|e| RuntimeError::Internal(format!("input is not JSON: {e}")))?;
         let express = req.state_machine.kind == StateMachineType::Express;
@@ -278,7 +305,7 @@ impl Runtime {
 
     /// Express only: runs to completion and returns the result (blocks the calling thread).
     pub fn start_sync_execution(&self, req: StartRequest) -> Result<SyncResult, RuntimeError> {
-        let machine = Arc::new(compile(&req.state_machine.definition)?);
+        let machine = self.compiled(&req.state_machine)?;
         let input: Value = serde_json::from_str(&req.input)
             .map_err(|e| RuntimeError::Internal(format!("input is not JSON: {e}")))?;
         let arn = self.execution_arn(&req.state_machine, &req.name, true);

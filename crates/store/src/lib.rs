@@ -27,10 +27,12 @@
 //! clock, version numbers come from a counter row, and claiming an activity task is one op
 //! (`FOR UPDATE SKIP LOCKED` there). Such a backend runs the same suite (`tests/suite.rs`).
 
+mod cache;
 mod memory;
 mod sqlite;
 mod types;
 
+pub use cache::CachedStore;
 pub use memory::MemoryStore;
 pub use sqlite::{CommitStats, SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
 pub use types::*;

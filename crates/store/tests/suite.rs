@@ -734,6 +734,12 @@ suite!(sqlite, {
     let dir = TempDir::new("suite");
     (SqliteStore::open(dir.db()).expect("open"), dir)
 });
+suite!(cached_sqlite, {
+    let dir = TempDir::new("suite-cached");
+    let inner: std::sync::Arc<dyn Store> =
+        std::sync::Arc::new(SqliteStore::open(dir.db()).expect("open"));
+    (CachedStore::new(inner), dir)
+});
 suite!(sqlite_no_group_commit, {
     let dir = TempDir::new("suite-single");
     let options = SqliteOptions {
