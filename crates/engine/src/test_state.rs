@@ -314,7 +314,8 @@ pub fn test_state_with(
         }
         _ => None,
     };
-    let input = parse_json_member(req.input.as_deref(), "input")?.unwrap_or(Value::Object(Map::new()));
+    let input =
+        parse_json_member(req.input.as_deref(), "input")?.unwrap_or(Value::Object(Map::new()));
     let variables = match parse_json_member(req.variables.as_deref(), "variables")? {
         None => Map::new(),
         Some(Value::Object(m)) => m,
@@ -388,7 +389,9 @@ fn check_mock_result(
                 }
             } else {
                 let Value::Array(items) = result else {
-                    return Err(TestStateError::validation("Mocked result must be an array."));
+                    return Err(TestStateError::validation(
+                        "Mocked result must be an array.",
+                    ));
                 };
                 if cfg
                     .map_iteration_failure_count
@@ -405,7 +408,9 @@ fn check_mock_result(
             if result.is_array() {
                 Ok(())
             } else {
-                Err(TestStateError::validation("Mocked result must be an array."))
+                Err(TestStateError::validation(
+                    "Mocked result must be an array.",
+                ))
             }
         }
         StateKind::Task(t) => {
@@ -566,7 +571,10 @@ fn build_context(
     execution.insert("Name".into(), Value::String(exec_name));
     execution.insert(
         "RoleArn".into(),
-        req.role_arn.clone().map(Value::String).unwrap_or(Value::Null),
+        req.role_arn
+            .clone()
+            .map(Value::String)
+            .unwrap_or(Value::Null),
     );
     execution.insert("StartTime".into(), Value::String(now.clone()));
     let mut machine = Map::new();
@@ -650,7 +658,8 @@ enum FieldType {
 }
 
 fn parse_context(text: Option<&str>) -> Result<Option<Map<String, Value>>, TestStateError> {
-    let bad = |why: String| TestStateError::validation(format!("Invalid Context object provided: {why}"));
+    let bad =
+        |why: String| TestStateError::validation(format!("Invalid Context object provided: {why}"));
     let Some(text) = text else { return Ok(None) };
     let v: Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     let Value::Object(m) = v else {
@@ -781,7 +790,9 @@ impl<'a> Run<'a> {
             (StateKind::Task(_), _) | (StateKind::Parallel(_), _) | (StateKind::Map(_), _) => {
                 self.run_with_work(raw)?
             }
-            (_, false) => self.run_simple(raw).unwrap_or_else(|e| located(state, e).into()),
+            (_, false) => self
+                .run_simple(raw)
+                .unwrap_or_else(|e| located(state, e).into()),
             (_, true) => self
                 .run_simple_jsonata(raw)
                 .unwrap_or_else(|e| located(state, e.error).into()),
@@ -821,8 +832,12 @@ impl<'a> Run<'a> {
                 }
                 let result = step::pass_result(p.result.as_ref(), params);
                 self.insp.after_result_selector = Some(result.clone());
-                let assigned =
-                    step::eval_assign(state.assign.as_ref(), &result, self.scope(), &mut self.rng.clone())?;
+                let assigned = step::eval_assign(
+                    state.assign.as_ref(),
+                    &result,
+                    self.scope(),
+                    &mut self.rng.clone(),
+                )?;
                 let out = step::apply_result_path(&p.result_path, raw, result)?;
                 self.insp.after_result_path = Some(out.clone());
                 let out = step::apply_output_path(state, out, self.scope())?;
@@ -835,10 +850,18 @@ impl<'a> Run<'a> {
             StateKind::Choice(c) => {
                 self.insp.after_input_path = Some(eff.clone());
                 let (next, idx) = step::choose(c, &eff, self.scope())?;
-                let mut assigned =
-                    step::eval_assign(state.assign.as_ref(), &eff, self.scope(), &mut self.rng.clone())?;
-                let branch = idx.and_then(|i| c.choices.get(i)).and_then(|b| b.assign.as_ref());
-                if let Some(extra) = step::eval_assign(branch, &eff, self.scope(), &mut self.rng.clone())? {
+                let mut assigned = step::eval_assign(
+                    state.assign.as_ref(),
+                    &eff,
+                    self.scope(),
+                    &mut self.rng.clone(),
+                )?;
+                let branch = idx
+                    .and_then(|i| c.choices.get(i))
+                    .and_then(|b| b.assign.as_ref());
+                if let Some(extra) =
+                    step::eval_assign(branch, &eff, self.scope(), &mut self.rng.clone())?
+                {
                     assigned.get_or_insert_with(Map::new).extend(extra);
                 }
                 let out = step::apply_output_path(state, eff, self.scope())?;
@@ -852,8 +875,12 @@ impl<'a> Run<'a> {
                 self.insp.after_input_path = Some(eff.clone());
                 // Checked for its errors; TestState does not wait.
                 step::wait_until(w, &eff, self.scope(), Utc::now())?;
-                let assigned =
-                    step::eval_assign(state.assign.as_ref(), &eff, self.scope(), &mut self.rng.clone())?;
+                let assigned = step::eval_assign(
+                    state.assign.as_ref(),
+                    &eff,
+                    self.scope(),
+                    &mut self.rng.clone(),
+                )?;
                 let out = step::apply_output_path(state, eff, self.scope())?;
                 self.commit(assigned);
                 Ok(Outcome::Succeeded {
@@ -973,8 +1000,13 @@ impl<'a> Run<'a> {
                     _ => None,
                 };
                 let mut rng = self.rng.clone();
-                let v = step::jsonata_optional(args, "Arguments", &self.jscope(raw, None, None), &mut rng)
-                    .map_err(|e| located(state, e.error))?;
+                let v = step::jsonata_optional(
+                    args,
+                    "Arguments",
+                    &self.jscope(raw, None, None),
+                    &mut rng,
+                )
+                .map_err(|e| located(state, e.error))?;
                 Ok(v.unwrap_or_else(|| raw.clone()))
             } else {
                 let eff = step::apply_input_path(state, raw, self.scope())
@@ -1075,10 +1107,11 @@ impl<'a> Run<'a> {
                     .items
             };
             let _ = items;
-            let conc = step::jsonata_number(Some(&m.max_concurrency), "MaxConcurrency", &scope, &mut rng)
+            let conc =
+                step::jsonata_number(Some(&m.max_concurrency), "MaxConcurrency", &scope, &mut rng)
+                    .map_err(|e| located(state, e.error))?;
+            let (count, pct) = step::jsonata_map_tolerance(m, &scope, &mut rng)
                 .map_err(|e| located(state, e.error))?;
-            let (count, pct) =
-                step::jsonata_map_tolerance(m, &scope, &mut rng).map_err(|e| located(state, e.error))?;
             self.insp.max_concurrency = Some(conc.unwrap_or(0));
             self.insp.tolerated_failure_count = count;
             self.insp.tolerated_failure_percentage = pct;
@@ -1119,7 +1152,8 @@ impl<'a> Run<'a> {
                     .map(|p| p.max_concurrency as u64)
                     .unwrap_or(0),
             };
-            let (count, pct) = step::map_tolerance(m, &eff, self.scope()).map_err(|e| located(state, e))?;
+            let (count, pct) =
+                step::map_tolerance(m, &eff, self.scope()).map_err(|e| located(state, e))?;
             self.insp.max_concurrency = Some(plan_conc);
             self.insp.tolerated_failure_count = count;
             self.insp.tolerated_failure_percentage = pct;
@@ -1190,7 +1224,8 @@ impl<'a> Run<'a> {
         let out = step::apply_result_path(result_path, raw.clone(), selected)
             .map_err(|e| located(state, e))?;
         self.insp.after_result_path = Some(out.clone());
-        let out = step::apply_output_path(state, out, self.scope()).map_err(|e| located(state, e))?;
+        let out =
+            step::apply_output_path(state, out, self.scope()).map_err(|e| located(state, e))?;
         self.commit(assigned);
         Ok(Outcome::Succeeded { output: out, next })
     }
@@ -1240,7 +1275,9 @@ impl<'a> Run<'a> {
         let err_out = step::error_output(&err);
         let state = self.state;
         let mut rng = self.rng.clone();
-        let produced: Result<(Option<Map<String, Value>>, Value), StateError> = if state.is_jsonata() {
+        let produced: Result<(Option<Map<String, Value>>, Value), StateError> = if state
+            .is_jsonata()
+        {
             let scope = self.jscope(&raw, None, Some(&err_out));
             step::jsonata_assign(c.jsonata_assign.as_ref(), &scope, &mut rng)
                 .and_then(|a| {
@@ -1269,9 +1306,13 @@ impl<'a> Run<'a> {
     fn answer(mut self, outcome: Outcome) -> TestStateResponse {
         let name = |id: StateId| self.block.states.get(id).map(|s| s.name.clone());
         let (status, output, error, cause, next_state) = match outcome {
-            Outcome::Succeeded { output, next } => {
-                (TestStatus::Succeeded, Some(output), None, None, next.and_then(name))
-            }
+            Outcome::Succeeded { output, next } => (
+                TestStatus::Succeeded,
+                Some(output),
+                None,
+                None,
+                next.and_then(name),
+            ),
             Outcome::Failed { error, cause } => (TestStatus::Failed, None, error, cause, None),
             Outcome::Retriable(e) => (
                 TestStatus::Retriable,
@@ -1369,7 +1410,12 @@ mod tests {
 
     #[test]
     fn info_has_no_inspection_data() {
-        let r = test_state(&req(json!({"Type": "Succeed"}), json!({}), InspectionLevel::Info)).unwrap();
+        let r = test_state(&req(
+            json!({"Type": "Succeed"}),
+            json!({}),
+            InspectionLevel::Info,
+        ))
+        .unwrap();
         assert!(r.inspection_data.is_none());
         assert_eq!(r.to_json()["status"], "SUCCEEDED");
     }
@@ -1449,7 +1495,11 @@ mod tests {
 
     #[test]
     fn context_members_are_checked() {
-        let mut r = req(json!({"Type": "Pass", "End": true}), json!({}), InspectionLevel::Info);
+        let mut r = req(
+            json!({"Type": "Pass", "End": true}),
+            json!({}),
+            InspectionLevel::Info,
+        );
         r.context = Some(r#"{"Execution": {"Id": 1}}"#.into());
         assert_eq!(
             test_state(&r).unwrap_err().message,
@@ -1459,7 +1509,11 @@ mod tests {
 
     #[test]
     fn invalid_json_answers_errors_not_panics() {
-        let mut r = req(json!({"Type": "Pass", "End": true}), json!({}), InspectionLevel::Info);
+        let mut r = req(
+            json!({"Type": "Pass", "End": true}),
+            json!({}),
+            InspectionLevel::Info,
+        );
         r.input = Some("{".into());
         assert_eq!(test_state(&r).unwrap_err().code, "InvalidExecutionInput");
         r.input = None;

@@ -139,7 +139,11 @@ const LAMBDA_GET_FUNCTION: Ty = Ty::Struct(&[
     (
         "Concurrency",
         false,
-        Ty::Struct(&[("ReservedConcurrentExecutions", false, Ty::Int(Some(0), None))]),
+        Ty::Struct(&[(
+            "ReservedConcurrentExecutions",
+            false,
+            Ty::Int(Some(0), None),
+        )]),
     ),
 ]);
 
@@ -279,7 +283,12 @@ mod tests {
             "Field 'Entries' must be an array"
         );
         assert_eq!(
-            check(r, &json!({"Entries": [{"EventId": "a"}, {"EventId": [1]}]}), true).unwrap_err(),
+            check(
+                r,
+                &json!({"Entries": [{"EventId": "a"}, {"EventId": [1]}]}),
+                true
+            )
+            .unwrap_err(),
             "Field 'EventId' must be a string"
         );
         assert!(check(r, &json!({"random": "json"}), true).is_ok());
