@@ -51,7 +51,7 @@ pub const ACTIONS: [(&str, Support); 37] = {
         ("StartSyncExecution", I),
         ("StopExecution", I),
         ("TagResource", I),
-        ("TestState", N),
+        ("TestState", I),
         ("UntagResource", I),
         ("UpdateMapRun", N),
         ("UpdateStateMachine", I),
@@ -107,6 +107,7 @@ pub fn dispatch(action: &str, body: &[u8], svc: &Service) -> Result<Value, ApiEr
                 "DescribeExecution" => executions::describe(svc, input),
                 "ListExecutions" => executions::list(svc, input),
                 "GetExecutionHistory" => executions::history(svc, input),
+                "TestState" => crate::handlers::test_state::test(svc, input),
                 "DescribeStateMachineForExecution" => {
                     executions::describe_state_machine_for(svc, input)
                 }

@@ -529,6 +529,13 @@ fn every_implemented_action_answers_in_the_model_shape() {
         "ValidateStateMachineDefinition",
         json!({"definition": PASS}),
     );
+    let t = r.ok(
+        "TestState",
+        json!({"definition": "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"Retry\":[{\"ErrorEquals\":[\"E\"]}],\"End\":true}",
+               "mock": {"errorOutput": {"error": "E", "cause": "C"}}, "inspectionLevel": "TRACE"}),
+    );
+    assert_eq!(t["status"], "RETRIABLE", "{t}");
+    r.err("TestState", json!({"definition": "{"}), "InvalidDefinition");
 
     let implemented: Vec<&str> = ACTIONS
         .iter()

@@ -9,6 +9,7 @@ pub mod history;
 pub mod run;
 pub mod runtime;
 pub mod tasks;
+pub mod test_state;
 mod vars;
 
 pub use history::HistoryEvent;

@@ -6,6 +6,7 @@ pub mod aliases;
 pub mod executions;
 pub mod machines;
 pub mod tags;
+pub mod test_state;
 
 use crate::error::ApiError;
 use crate::input::Input;
