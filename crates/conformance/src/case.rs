@@ -46,6 +46,10 @@ pub struct Case {
     /// Step Functions calls the test made around the execution (StopExecution, SendTask*, …).
     #[serde(default)]
     pub driver_calls: Vec<Value>,
+    /// `api_scenario`: the ordered calls (`service`, `op`, `params`, `snapshot_keys`,
+    /// `expected_to_fail`); their recorded answers are in `expected.responses`.
+    #[serde(default)]
+    pub calls: Vec<Value>,
 }
 
 /// How recorded values were normalised (README "How recorded values are normalised").
