@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 pub struct Case {
     pub id: String,
     pub kind: String,
+    /// Where the recording came from (`recorded_date`, `last_validated_date`, …).
+    #[serde(default)]
+    pub source: Value,
     #[serde(default)]
     pub features: Vec<String>,
     /// The ASL object, or a JSON string holding raw text when `definition_is_raw_text`.
@@ -100,6 +103,14 @@ impl Case {
             .iter()
             .find(|(_, p)| p == placeholder)
             .map(|(pat, _)| pat.as_str())
+    }
+
+    /// The day the recording was last checked against AWS (`YYYY-MM-DD`), when known.
+    pub fn recorded_day(&self) -> Option<&str> {
+        self.source
+            .get("last_validated_date")
+            .and_then(Value::as_str)
+            .and_then(|d| d.get(..10))
     }
 
     /// The recorded status (`SUCCEEDED`, `FAILED`, `API_ERROR`, …), if any.
