@@ -175,7 +175,8 @@ impl Selection {
 }
 
 /// An upper bound of the seconds a run of `case` spends waiting in real time: Wait states
-/// (`Seconds`, or `SecondsPath` read from the input) and retry back-offs, summed, capped by the
+/// (`Seconds`, or `SecondsPath` read from the input) and the longest retrier's back-offs, summed,
+/// capped by the
 /// machine's `TimeoutSeconds`. Timestamps are taken as past (the corpus's are).
 pub fn real_wait_estimate(case: &Case) -> f64 {
     use serde_json::Value;
@@ -199,6 +200,7 @@ pub fn real_wait_estimate(case: &Case) -> f64 {
                         *total += s;
                     }
                 }
+                let mut longest: f64 = 0.0;
                 for r in m
                     .get("Retry")
                     .and_then(Value::as_array)
@@ -215,12 +217,15 @@ pub fn real_wait_estimate(case: &Case) -> f64 {
                         .get("MaxDelaySeconds")
                         .and_then(Value::as_f64)
                         .unwrap_or(f64::MAX);
-                    let mut delay = interval;
+                    let (mut delay, mut sum) = (interval, 0.0);
                     for _ in 0..(attempts.clamp(0.0, 20.0) as u32) {
-                        *total += delay.min(cap);
+                        sum += delay.min(cap);
                         delay *= rate;
                     }
+                    // One error goes to one retrier: the longest back-off bounds the state.
+                    longest = longest.max(sum);
                 }
+                *total += longest;
                 for child in m.values() {
                     walk(child, input, total);
                 }

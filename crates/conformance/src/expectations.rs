@@ -62,7 +62,11 @@ impl Expectations {
             cases.insert(r.id.clone(), Expectation { fails, reason });
         }
         Expectations {
-            about: ABOUT.into(),
+            about: if self.about.is_empty() {
+                ABOUT.into()
+            } else {
+                self.about.clone()
+            },
             cases,
         }
     }
