@@ -11,6 +11,14 @@
 //! `cargo run -p stepwise-conformance --bin conformance-report` (markdown figures). Both write
 //! `target/conformance/report.md` and `target/conformance/failures/<id>.txt`. The corpus is
 //! found at `$STEPWISE_CONFORMANCE_DIR` or `<workspace>/../shared/conformance/localstack`.
+//!
+//! Through the API: `tests/api_corpus.rs` replays the corpus with [`api::ApiBackend`] and
+//! [`Selection::api`] (executions via Create/Start/Describe/GetExecutionHistory, Express sync
+//! runs, the create/update/start error kinds on the real call, ValidateStateMachineDefinition,
+//! and `api_scenario` call lists needing no external service), against
+//! `expectations_api.json` with the same regression rule; its report goes to
+//! `target/conformance/api/`. The report binary prints both sections (`--engine`/`--api` for
+//! one).
 
 use std::path::PathBuf;
 
