@@ -191,6 +191,19 @@ impl Input {
         required: bool,
         len: (usize, usize),
     ) -> Result<Option<Vec<Value>>, ApiError> {
+        self.list_of(name, required, len, None)
+    }
+
+    /// A list of structures of the model shape `shape`: a length violation prints the items
+    /// as AWS's Java front end does, `Shape(member=value, …)` (recorded for
+    /// `RoutingConfigurationListItem`).
+    pub fn list_of(
+        &mut self,
+        name: &str,
+        required: bool,
+        len: (usize, usize),
+        shape: Option<&str>,
+    ) -> Result<Option<Vec<Value>>, ApiError> {
         let Some(v) = self.get(name) else {
             if required {
                 self.violations.push(format!(
@@ -211,10 +224,10 @@ impl Input {
         let items = items.clone();
         if items.len() < len.0 {
             let c = format!("have length greater than or equal to {}", len.0);
-            self.violation(Some(&render(&items)), name, &c);
+            self.violation(Some(&render(&items, shape)), name, &c);
         } else if items.len() > len.1 {
             let c = format!("have length less than or equal to {}", len.1);
-            self.violation(Some(&render(&items)), name, &c);
+            self.violation(Some(&render(&items, shape)), name, &c);
         }
         Ok(Some(items))
     }
@@ -254,13 +267,26 @@ impl Input {
     }
 }
 
-/// A list as AWS's Java front end prints it in messages: `[a, b]`.
-fn render(items: &[Value]) -> String {
-    let parts: Vec<String> = items
-        .iter()
-        .map(|v| match v {
+/// A list as AWS's Java front end prints it in messages: `[a, b]`, structures of a named
+/// shape as `Shape(member=value, …)`.
+fn render(items: &[Value], shape: Option<&str>) -> String {
+    fn scalar(v: &Value) -> String {
+        match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
+        }
+    }
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| match (v, shape) {
+            (Value::Object(m), Some(shape)) => {
+                let members: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", scalar(v)))
+                    .collect();
+                format!("{shape}({})", members.join(", "))
+            }
+            (other, _) => scalar(other),
         })
         .collect();
     format!("[{}]", parts.join(", "))
@@ -336,6 +362,29 @@ mod tests {
             e.message,
             "1 validation error detected: Value at 'definition' failed to satisfy constraint: \
              Member must have length greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn structure_lists_print_as_aws_does() {
+        // Recorded: CreateStateMachineAlias with three routing entries.
+        let mut i = input(
+            r#"{"routingConfiguration": [{"stateMachineVersionArn": "a:1", "weight": 50},
+                {"stateMachineVersionArn": "a:2", "weight": 30}, {"stateMachineVersionArn": "a:3", "weight": 20}]}"#,
+        );
+        i.list_of(
+            "routingConfiguration",
+            true,
+            (1, 2),
+            Some("RoutingConfigurationListItem"),
+        )
+        .unwrap();
+        assert_eq!(
+            i.finish().unwrap_err().message,
+            "1 validation error detected: Value '[RoutingConfigurationListItem(stateMachineVersionArn=a:1, weight=50), \
+             RoutingConfigurationListItem(stateMachineVersionArn=a:2, weight=30), \
+             RoutingConfigurationListItem(stateMachineVersionArn=a:3, weight=20)]' at 'routingConfiguration' \
+             failed to satisfy constraint: Member must have length less than or equal to 2"
         );
     }
 

@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 pub struct Case {
     pub id: String,
     pub kind: String,
+    /// Where the recording came from (`recorded_date`, `last_validated_date`, …).
+    #[serde(default)]
+    pub source: Value,
     #[serde(default)]
     pub features: Vec<String>,
     /// The ASL object, or a JSON string holding raw text when `definition_is_raw_text`.
@@ -46,6 +49,10 @@ pub struct Case {
     /// Step Functions calls the test made around the execution (StopExecution, SendTask*, …).
     #[serde(default)]
     pub driver_calls: Vec<Value>,
+    /// `api_scenario`: the ordered calls (`service`, `op`, `params`, `snapshot_keys`,
+    /// `expected_to_fail`); their recorded answers are in `expected.responses`.
+    #[serde(default)]
+    pub calls: Vec<Value>,
 }
 
 /// How recorded values were normalised (README "How recorded values are normalised").
@@ -96,6 +103,14 @@ impl Case {
             .iter()
             .find(|(_, p)| p == placeholder)
             .map(|(pat, _)| pat.as_str())
+    }
+
+    /// The day the recording was last checked against AWS (`YYYY-MM-DD`), when known.
+    pub fn recorded_day(&self) -> Option<&str> {
+        self.source
+            .get("last_validated_date")
+            .and_then(Value::as_str)
+            .and_then(|d| d.get(..10))
     }
 
     /// The recorded status (`SUCCEEDED`, `FAILED`, `API_ERROR`, …), if any.

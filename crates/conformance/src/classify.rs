@@ -28,6 +28,11 @@ pub enum Scope {
     Execution,
     /// Validate its definition and compare the first diagnostic.
     DefinitionError,
+    /// API backends only: make the recorded failing call (after the set-up it needs) and
+    /// compare the error code and message (create/update/start error kinds).
+    ApiCall,
+    /// API backends only: replay an `api_scenario` call list and compare every recorded answer.
+    Scenario,
     /// Not run; the reason says why (shown in the report's scope table).
     Skip(String),
 }
@@ -38,6 +43,11 @@ pub struct Selection {
     pub allow_jsonata: bool,
     /// `needs` entries a case may have and still run (empty = pure runs only).
     pub allowed_needs: Vec<String>,
+    /// The backend is the API: error kinds are judged on the real call and `api_scenario`
+    /// cases run ([`Scope::ApiCall`], [`Scope::Scenario`]).
+    pub api: bool,
+    /// Waits run in real time on this backend: skip executions that could wait longer.
+    pub max_real_wait_secs: Option<f64>,
 }
 
 impl Default for Selection {
@@ -46,12 +56,75 @@ impl Default for Selection {
         Selection {
             allow_jsonata: true,
             allowed_needs: Vec::new(),
+            api: false,
+            max_real_wait_secs: None,
         }
     }
 }
 
+/// External services that `api_scenario` calls may touch and still count as needing none:
+/// CloudWatch Logs look-ups whose answers the recording did not keep (only a log group ARN the
+/// test passes on, which Stepwise stores without checking).
+const LOOKUP_ONLY_SERVICES: &[&str] = &["logs"];
+
 impl Selection {
+    /// What the API backend runs: the in-process scope plus the API kinds, with waits capped at
+    /// 10 s of real time.
+    pub fn api() -> Selection {
+        Selection {
+            api: true,
+            max_real_wait_secs: Some(10.0),
+            ..Selection::default()
+        }
+    }
+
+    fn api_scope(&self, case: &Case) -> Option<Scope> {
+        match case.kind.as_str() {
+            "create_state_machine_error"
+            | "update_state_machine_error"
+            | "start_execution_error" => {
+                if let Some(n) = case.needs.iter().find(|n| !self.allowed_needs.contains(n)) {
+                    return Some(Scope::Skip(format!("needs {n}")));
+                }
+                if case.expected.get("api_error").is_none() {
+                    return Some(Scope::Skip(
+                        "client-side parameter validation (the call never reached AWS)".into(),
+                    ));
+                }
+                Some(Scope::ApiCall)
+            }
+            "api_scenario" => {
+                if let Some(n) = case.needs.iter().find(|n| !self.allowed_needs.contains(n)) {
+                    return Some(Scope::Skip(format!("needs {n}")));
+                }
+                for call in &case.calls {
+                    let service = call.get("service").and_then(|s| s.as_str()).unwrap_or("");
+                    let recorded = call
+                        .get("snapshot_keys")
+                        .and_then(|k| k.as_array())
+                        .is_some_and(|k| !k.is_empty());
+                    if service != "stepfunctions"
+                        && (recorded || !LOOKUP_ONLY_SERVICES.contains(&service))
+                    {
+                        return Some(Scope::Skip(format!("needs {service}")));
+                    }
+                }
+                let text = serde_json::Value::Array(case.calls.clone()).to_string();
+                if text.contains("deploy_cfn_template") {
+                    return Some(Scope::Skip("needs cloudformation".into()));
+                }
+                Some(Scope::Scenario)
+            }
+            _ => None,
+        }
+    }
+
     pub fn scope(&self, case: &Case) -> Scope {
+        if self.api {
+            if let Some(s) = self.api_scope(case) {
+                return s;
+            }
+        }
         match case.kind.as_str() {
             "execution" | "express_sync" => {
                 if let Some(n) = case.needs.iter().find(|n| !self.allowed_needs.contains(n)) {
@@ -63,6 +136,12 @@ impl Selection {
                 if let Some(op) = case.driver_calls.first() {
                     let op = op.get("op").and_then(|o| o.as_str()).unwrap_or("?");
                     return Scope::Skip(format!("driver call {op}"));
+                }
+                if let Some(max) = self.max_real_wait_secs {
+                    let secs = real_wait_estimate(case);
+                    if secs > max {
+                        return Scope::Skip(format!("waits up to {secs:.0} s in real time"));
+                    }
                 }
                 match case.expected_status() {
                     Some("SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED") => Scope::Execution,
@@ -92,6 +171,78 @@ impl Selection {
             }
             k => Scope::Skip(format!("kind {k}")),
         }
+    }
+}
+
+/// An upper bound of the seconds a run of `case` spends waiting in real time: Wait states
+/// (`Seconds`, or `SecondsPath` read from the input) and the longest retrier's back-offs, summed,
+/// capped by the
+/// machine's `TimeoutSeconds`. Timestamps are taken as past (the corpus's are).
+pub fn real_wait_estimate(case: &Case) -> f64 {
+    use serde_json::Value;
+    fn input_at<'a>(input: &'a Value, path: &str) -> Option<&'a Value> {
+        let rest = path.strip_prefix("$.")?;
+        rest.split('.').try_fold(input, |v, k| v.get(k))
+    }
+    fn walk(v: &Value, input: &Value, total: &mut f64) {
+        match v {
+            Value::Object(m) => {
+                if m.get("Type").and_then(Value::as_str) == Some("Wait") {
+                    if let Some(s) = m.get("Seconds").and_then(Value::as_f64) {
+                        *total += s;
+                    }
+                    if let Some(s) = m
+                        .get("SecondsPath")
+                        .and_then(Value::as_str)
+                        .and_then(|p| input_at(input, p))
+                        .and_then(Value::as_f64)
+                    {
+                        *total += s;
+                    }
+                }
+                let mut longest: f64 = 0.0;
+                for r in m
+                    .get("Retry")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let interval = r
+                        .get("IntervalSeconds")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(1.0);
+                    let attempts = r.get("MaxAttempts").and_then(Value::as_f64).unwrap_or(3.0);
+                    let rate = r.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0);
+                    let cap = r
+                        .get("MaxDelaySeconds")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(f64::MAX);
+                    let (mut delay, mut sum) = (interval, 0.0);
+                    for _ in 0..(attempts.clamp(0.0, 20.0) as u32) {
+                        sum += delay.min(cap);
+                        delay *= rate;
+                    }
+                    // One error goes to one retrier: the longest back-off bounds the state.
+                    longest = longest.max(sum);
+                }
+                *total += longest;
+                for child in m.values() {
+                    walk(child, input, total);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|c| walk(c, input, total)),
+            _ => {}
+        }
+    }
+    let mut total = 0.0;
+    walk(&case.definition, &case.input, &mut total);
+    match case
+        .definition
+        .get("TimeoutSeconds")
+        .and_then(Value::as_f64)
+    {
+        Some(t) => total.min(t),
+        None => total,
     }
 }
 
@@ -171,6 +322,7 @@ mod tests {
         let wide = Selection {
             allow_jsonata: true,
             allowed_needs: vec!["lambda".into()],
+            ..Selection::default()
         };
         assert_eq!(
             wide.scope(&case("execution", &["jsonata"], &["lambda"], "FAILED")),

@@ -27,7 +27,8 @@ impl fmt::Display for Diff {
 }
 
 const MISSING: &str = "(missing)";
-const ABSENT: &str = "(absent)";
+/// What a diff shows for a member the recording does not have.
+pub const ABSENT: &str = "(absent)";
 
 /// Compact JSON, cut to a readable length.
 pub fn render(v: &Value) -> String {

@@ -62,7 +62,11 @@ impl Expectations {
             cases.insert(r.id.clone(), Expectation { fails, reason });
         }
         Expectations {
-            about: ABOUT.into(),
+            about: if self.about.is_empty() {
+                ABOUT.into()
+            } else {
+                self.about.clone()
+            },
             cases,
         }
     }
@@ -110,6 +114,65 @@ pub struct Verdict {
     pub improvements: Vec<(String, BTreeSet<Check>)>,
     /// Listed cases that were not run (renamed, removed, or out of scope now).
     pub stale: Vec<String>,
+}
+
+/// Applies the regression rule of the corpus tests to `results` and the expectations file at
+/// `path`: with `STEPWISE_UPDATE_EXPECTATIONS=1` rewrites the file; otherwise returns notes
+/// (improvements, stale entries) or, on regressions, the message to fail with.
+pub fn enforce(results: &[CaseResult], path: &Path, out: &Path) -> Result<Vec<String>, String> {
+    let expectations =
+        Expectations::load(path).map_err(|e| format!("{} must parse: {e:#}", path.display()))?;
+    if std::env::var("STEPWISE_UPDATE_EXPECTATIONS").is_ok_and(|v| v == "1") {
+        let updated = expectations.updated(results);
+        updated
+            .save(path)
+            .map_err(|e| format!("writing {}: {e:#}", path.display()))?;
+        return Ok(vec![format!(
+            "rewrote {} ({} failing cases listed)",
+            path.display(),
+            updated.cases.len()
+        )]);
+    }
+    let verdict = expectations.check(results);
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut notes = Vec::new();
+    for (id, checks) in &verdict.improvements {
+        let names: Vec<&str> = checks.iter().map(|c| c.as_str()).collect();
+        notes.push(format!(
+            "note: {id} now passes {} (listed as failing; update {file})",
+            names.join(", ")
+        ));
+    }
+    for id in &verdict.stale {
+        notes.push(format!("note: {id} is listed in {file} but was not run"));
+    }
+    if verdict.regressions.is_empty() {
+        return Ok(notes);
+    }
+    let mut msg = format!(
+        "{} case(s) fail checks not listed in {file}:\n",
+        verdict.regressions.len()
+    );
+    for (id, checks) in &verdict.regressions {
+        let names: Vec<&str> = checks.iter().map(|c| c.as_str()).collect();
+        msg.push_str(&format!("\n--- {id} [{}]\n", names.join(", ")));
+        if let Some(r) = results.iter().find(|r| &r.id == id) {
+            for (c, o) in &r.checks {
+                if let (true, crate::run::Outcome::Fail(d)) = (checks.contains(c), o) {
+                    let short: Vec<&str> = d.lines().take(6).collect();
+                    msg.push_str(&format!("  {}: {}\n", c.as_str(), short.join("\n    ")));
+                }
+            }
+        }
+    }
+    msg.push_str(&format!(
+        "\nfull diffs: {}/failures/<id>.txt",
+        out.display()
+    ));
+    Err(msg)
 }
 
 fn first_line_of_failure(r: &CaseResult) -> String {

@@ -3,16 +3,26 @@
 //!
 //! Layout: [`case`] loads the corpus, [`classify`] picks what runs, [`normalize`] and
 //! [`compare`] judge, [`run`] guards each case, [`expectations`] tracks known failures,
-//! [`report`] gives the figures, [`engine`] plugs in the real engine.
+//! [`report`] gives the figures, [`engine`] plugs in the real engine, [`api`] the real API
+//! (with [`scenario`] replaying recorded API calls).
 //!
 //! Use: `cargo test -p stepwise-conformance` (fails on cases failing checks not listed in
 //! `expectations.json`; `STEPWISE_UPDATE_EXPECTATIONS=1` rewrites that file keeping reasons),
 //! `cargo run -p stepwise-conformance --bin conformance-report` (markdown figures). Both write
 //! `target/conformance/report.md` and `target/conformance/failures/<id>.txt`. The corpus is
 //! found at `$STEPWISE_CONFORMANCE_DIR` or `<workspace>/../shared/conformance/localstack`.
+//!
+//! Through the API: `tests/api_corpus.rs` replays the corpus with [`api::ApiBackend`] and
+//! [`Selection::api`] (executions via Create/Start/Describe/GetExecutionHistory, Express sync
+//! runs, the create/update/start error kinds on the real call, ValidateStateMachineDefinition,
+//! and `api_scenario` call lists needing no external service), against
+//! `expectations_api.json` with the same regression rule; its report goes to
+//! `target/conformance/api/`. The report binary prints both sections (`--engine`/`--api` for
+//! one).
 
 use std::path::PathBuf;
 
+pub mod api;
 pub mod case;
 pub mod classify;
 pub mod compare;
@@ -21,6 +31,7 @@ pub mod expectations;
 pub mod normalize;
 pub mod report;
 pub mod run;
+pub mod scenario;
 
 pub use case::{load_corpus, Case};
 pub use classify::{Scope, Selection};
@@ -57,6 +68,17 @@ pub fn output_dir() -> PathBuf {
 pub fn expectations_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expectations.json")
 }
+
+/// The checked-in expectations of the API backend (same format and rules).
+pub fn expectations_api_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expectations_api.json")
+}
+
+/// Title and scope words of the API backend's report section.
+pub const API_REPORT_TITLE: &str = "Conformance through the API";
+pub const API_REPORT_SCOPE: &str = "executions, Express sync runs, create/update/start errors, \
+definitions validated, and api_scenario call lists needing no external service, all through \
+`stepwise_api::actions::dispatch`";
 
 /// One run over the corpus.
 pub struct CorpusRun {

@@ -55,7 +55,13 @@ impl Row {
         if judged {
             self.full.add(Some(r.failing().is_empty()));
         }
-        for c in [Check::Result, Check::History, Check::Code, Check::Message] {
+        for c in [
+            Check::Result,
+            Check::History,
+            Check::Code,
+            Check::Message,
+            Check::Responses,
+        ] {
             self.checks.entry(c).or_default().add(r.passed(c));
         }
     }
@@ -101,8 +107,23 @@ pub fn failure_signature(r: &CaseResult) -> Option<String> {
     })
 }
 
-/// The report as markdown.
+/// The report as markdown (the in-process engine backend).
 pub fn markdown(results: &[CaseResult], corpus_total: usize) -> String {
+    markdown_titled(
+        results,
+        corpus_total,
+        "Conformance against the AWS-recorded corpus",
+        "pure executions, JSONPath and JSONata, and definition errors",
+    )
+}
+
+/// The report as markdown under `title`; `scope` says in words what was in scope.
+pub fn markdown_titled(
+    results: &[CaseResult],
+    corpus_total: usize,
+    title: &str,
+    scope: &str,
+) -> String {
     let mut kinds: BTreeMap<&str, Row> = BTreeMap::new();
     let mut groups: BTreeMap<&str, Row> = BTreeMap::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
@@ -126,15 +147,30 @@ pub fn markdown(results: &[CaseResult], corpus_total: usize) -> String {
     }
     let in_scope: usize = kinds.values().map(|r| r.cases).sum();
     let mut s = String::new();
-    let _ = writeln!(s, "## Conformance against the AWS-recorded corpus\n");
+    let _ = writeln!(s, "## {title}\n");
     let _ = writeln!(
         s,
-        "{in_scope} of {corpus_total} recorded cases in scope (pure executions, JSONPath and JSONata, and definition errors).\n"
+        "{in_scope} of {corpus_total} recorded cases in scope ({scope}).\n"
     );
-    let _ = writeln!(s, "| kind | cases | fully passing | status + output | full history | diagnostic code | diagnostic message |");
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    // The API responses column only where some case has that check (API backends).
+    let responses = all
+        .checks
+        .get(&Check::Responses)
+        .is_some_and(|t| t.total > 0);
+    let (code, message) = if responses {
+        ("error code", "error message")
+    } else {
+        ("diagnostic code", "diagnostic message")
+    };
+    let _ = write!(
+        s,
+        "| kind | cases | fully passing | status + output | full history | {code} | {message} |"
+    );
+    let _ = writeln!(s, "{}", if responses { " API responses |" } else { "" });
+    let _ = write!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "{}", if responses { " ---: |" } else { "" });
     let mut line = |name: &str, r: &Row| {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "| {name} | {} | {} | {} | {} | {} | {} |",
             r.cases,
@@ -144,6 +180,10 @@ pub fn markdown(results: &[CaseResult], corpus_total: usize) -> String {
             r.cell(Check::Code),
             r.cell(Check::Message)
         );
+        if responses {
+            let _ = write!(s, " {} |", r.cell(Check::Responses));
+        }
+        let _ = writeln!(s);
     };
     for (k, r) in &kinds {
         line(k, r);
@@ -198,7 +238,12 @@ pub fn markdown(results: &[CaseResult], corpus_total: usize) -> String {
 
 /// Writes `report.md` and `failures/<id>.txt` under `dir` (old failure files are removed).
 pub fn write_outputs(results: &[CaseResult], corpus_total: usize, dir: &Path) -> Result<String> {
-    let md = markdown(results, corpus_total);
+    write_markdown(&markdown(results, corpus_total), results, dir)
+}
+
+/// Writes `md` as `report.md` and the failure files of `results` under `dir`.
+pub fn write_markdown(md: &str, results: &[CaseResult], dir: &Path) -> Result<String> {
+    let md = md.to_string();
     let failures = dir.join("failures");
     if failures.exists() {
         fs::remove_dir_all(&failures)

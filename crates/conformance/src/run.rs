@@ -16,6 +16,7 @@ use crate::case::Case;
 use crate::classify::{feature_groups, Scope, Selection};
 use crate::compare::{self, Diff};
 use crate::normalize::Normaliser;
+use crate::scenario::{self, ApiSession};
 
 pub const ACCOUNT: &str = "111111111111";
 pub const REGION: &str = "us-east-1";
@@ -61,6 +62,19 @@ pub trait Backend: Send + Sync {
     fn run(&self, req: &ExecRequest) -> Result<RunOutput, String>;
     /// Validates definition text; `None` when no validator is available (checks are skipped).
     fn validate(&self, text: &str, express: bool) -> Option<Vec<DiagnosticInfo>>;
+    /// A fresh API to replay recorded calls on ([`Scope::ApiCall`], [`Scope::Scenario`]);
+    /// `None` for backends without one (those cases are then skipped as failing nothing).
+    fn api_session(&self) -> Option<Box<dyn ApiSession>> {
+        None
+    }
+    /// How many cases may run at once (an API backend spends most of a case waiting).
+    fn parallelism(&self) -> usize {
+        1
+    }
+    /// Per-case time limit.
+    fn case_timeout(&self) -> Duration {
+        CASE_TIMEOUT
+    }
 }
 
 /// The checks a case can fail; the names are the ones in `expectations.json`.
@@ -73,8 +87,11 @@ pub enum Check {
     History,
     /// First diagnostic's code (definition-error kinds).
     Code,
-    /// First diagnostic's message and location (definition-error kinds).
+    /// First diagnostic's message and location (definition-error kinds); the error message
+    /// (API error kinds).
     Message,
+    /// Every recorded answer of an `api_scenario`, normalised, matches ours.
+    Responses,
 }
 
 impl Check {
@@ -84,6 +101,7 @@ impl Check {
             Check::History => "history",
             Check::Code => "code",
             Check::Message => "message",
+            Check::Responses => "responses",
         }
     }
 }
@@ -432,6 +450,25 @@ pub fn evaluate(
                 ]),
             }
         }
+        Scope::ApiCall | Scope::Scenario => match backend.api_session() {
+            None => BTreeMap::from([(Check::Code, Outcome::Skipped("backend has no API".into()))]),
+            Some(session) => {
+                let c = case.clone();
+                let is_scenario = scope == Scope::Scenario;
+                let run = move || {
+                    let mut session = session;
+                    if is_scenario {
+                        scenario::judge_scenario(&c, session.as_mut())
+                    } else {
+                        scenario::judge_api_error(&c, session.as_mut())
+                    }
+                };
+                match guarded(timeout, run) {
+                    Ok(m) => m,
+                    Err(e) => BTreeMap::from([(Check::Code, Outcome::Fail(e))]),
+                }
+            }
+        },
         Scope::Skip(_) => BTreeMap::new(),
     };
     CaseResult {
@@ -467,9 +504,43 @@ pub fn evaluate_all(
     backend: Arc<dyn Backend>,
 ) -> Vec<CaseResult> {
     quiet_case_panics();
-    cases
-        .iter()
-        .map(|c| evaluate(c, selection, &backend, CASE_TIMEOUT))
+    let timeout = backend.case_timeout();
+    let workers = backend.parallelism().clamp(1, 64).min(cases.len().max(1));
+    if workers == 1 {
+        return cases
+            .iter()
+            .map(|c| evaluate(c, selection, &backend, timeout))
+            .collect();
+    }
+    // Workers take the next case from a shared counter; results keep the corpus order.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<CaseResult>>> =
+        cases.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(c) = cases.get(i) else { break };
+                let r = evaluate(c, selection, &backend, timeout);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(cases)
+        .map(|(slot, c)| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| CaseResult {
+                    id: c.id.clone(),
+                    kind: c.kind.clone(),
+                    scope: Scope::Skip("not run".into()),
+                    groups: Vec::new(),
+                    checks: BTreeMap::new(),
+                    duration: Duration::ZERO,
+                })
+        })
         .collect()
 }
 

@@ -22,7 +22,13 @@ fn not_found() -> ApiError {
 /// words: version ARNs only, distinct, weights summing to 100, one state machine, existing.
 /// Returns the entries and the state machine ARN they belong to.
 fn read_routing(input: &mut Input, required: bool) -> Result<Option<Vec<RoutingEntry>>, ApiError> {
-    let Some(items) = input.list("routingConfiguration", required, (1, 2))? else {
+    let Some(items) = input.list_of(
+        "routingConfiguration",
+        required,
+        (1, 2),
+        Some("RoutingConfigurationListItem"),
+    )?
+    else {
         return Ok(None);
     };
     let mut out = Vec::new();

@@ -57,6 +57,16 @@ pub fn check_definition(definition: &str, kind: StateMachineType) -> Result<(), 
     }
 }
 
+/// `versionDescription` without `publish` (recorded for CreateStateMachine).
+fn check_version_description(description: &Option<String>, publish: bool) -> Result<(), ApiError> {
+    if description.is_some() && !publish {
+        return Err(ApiError::validation(
+            "Version description can only be set when publish is true",
+        ));
+    }
+    Ok(())
+}
+
 const LOG_LEVELS: [&str; 4] = ["ALL", "ERROR", "FATAL", "OFF"];
 
 /// `loggingConfiguration`, normalised to what DescribeStateMachine shows (level and
@@ -204,9 +214,196 @@ fn configurations(out: &mut Map<String, Value>, sm: &StateMachineRecord) {
         "tracingConfiguration".into(),
         parse_stored(&sm.tracing_configuration).unwrap_or_else(|| json!({"enabled": false})),
     );
-    if let Some(e) = parse_stored(&sm.encryption_configuration) {
-        out.insert("encryptionConfiguration".into(), e);
+    out.insert(
+        "encryptionConfiguration".into(),
+        parse_stored(&sm.encryption_configuration).unwrap_or_else(default_encryption),
+    );
+}
+
+/// What AWS describes for a machine created without `encryptionConfiguration` (recorded since
+/// November 2024).
+pub fn default_encryption() -> Value {
+    json!({ "type": "AWS_OWNED_KEY" })
+}
+
+/// Puts `variableReferences` into a description when the definition reads any variable.
+pub fn insert_variable_references(out: &mut Map<String, Value>, definition: &str) {
+    if let Some(refs) = serde_json::from_str::<Value>(definition)
+        .ok()
+        .as_ref()
+        .and_then(variable_references)
+    {
+        out.insert("variableReferences".into(), Value::Object(refs));
     }
+}
+
+/// DescribeStateMachine's `variableReferences`: for every state (those inside Map and Parallel
+/// included, by name), the variables its fields read, sorted; states reading none are left
+/// out, and so is the member when no state reads one. As recorded: in JSONPath only fields
+/// that are evaluated count (`….$` keys, `…Path` fields other than `ResultPath`, a Choice
+/// rule's `Variable`), so `"b": "$bucket"` in a template is text, not a reference; intrinsic
+/// functions count each `$name` argument. In JSONata every `{% %}` expression counts, without
+/// `$states`, function calls and names bound inside it with `:=`.
+pub fn variable_references(definition: &Value) -> Option<Map<String, Value>> {
+    let mut out = std::collections::BTreeMap::new();
+    let top_jsonata = definition.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata");
+    collect_states(definition, top_jsonata, &mut out);
+    if out.is_empty() {
+        return None;
+    }
+    Some(
+        out.into_iter()
+            .map(|(state, vars)| {
+                let list: Vec<Value> = vars.into_iter().map(Value::from).collect();
+                (state, Value::Array(list))
+            })
+            .collect(),
+    )
+}
+
+type RefMap = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// Walks the `States` of `machine` (a definition, a Map processor or a Parallel branch).
+fn collect_states(machine: &Value, jsonata: bool, out: &mut RefMap) {
+    let Some(states) = machine.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, state) in states {
+        let state_jsonata = match state.get("QueryLanguage").and_then(Value::as_str) {
+            Some(q) => q == "JSONata",
+            None => jsonata,
+        };
+        let mut vars = std::collections::BTreeSet::new();
+        if let Value::Object(m) = state {
+            for (k, v) in m {
+                match k.as_str() {
+                    "ItemProcessor" | "Iterator" => collect_states(v, state_jsonata, out),
+                    "Branches" => {
+                        for b in v.as_array().into_iter().flatten() {
+                            collect_states(b, state_jsonata, out);
+                        }
+                    }
+                    _ => field_refs(k, v, state_jsonata, &mut vars),
+                }
+            }
+        }
+        if !vars.is_empty() {
+            out.entry(name.clone()).or_default().extend(vars);
+        }
+    }
+}
+
+/// The variables read by one field of a state (and what is nested in it).
+fn field_refs(key: &str, v: &Value, jsonata: bool, vars: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::String(s) => {
+            if jsonata {
+                if let Some(expr) = s
+                    .trim()
+                    .strip_prefix("{%")
+                    .and_then(|r| r.strip_suffix("%}"))
+                {
+                    jsonata_refs(expr, vars);
+                }
+            } else if key.ends_with(".$")
+                || key == "Variable"
+                || (key.ends_with("Path") && key != "ResultPath")
+            {
+                jsonpath_refs(s, vars);
+            }
+        }
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k != "ResultPath" {
+                    field_refs(k, child, jsonata, vars);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| field_refs(key, c, jsonata, vars)),
+        _ => {}
+    }
+}
+
+fn ident(rest: &str) -> &str {
+    let end = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(rest.len(), |(i, _)| i);
+    &rest[..end]
+}
+
+fn starts_ident(rest: &str) -> bool {
+    rest.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+}
+
+/// `$name…` as a path, or the `$name` arguments of an intrinsic function (outside its quoted
+/// strings).
+fn jsonpath_refs(s: &str, vars: &mut std::collections::BTreeSet<String>) {
+    if let Some(rest) = s.strip_prefix('$') {
+        if starts_ident(rest) {
+            vars.insert(ident(rest).to_string());
+        }
+        return;
+    }
+    if !s.starts_with("States.") {
+        return;
+    }
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '\'' => quoted = !quoted,
+            '$' if !quoted => {
+                let rest = &s[i + 1..];
+                if starts_ident(rest) {
+                    vars.insert(ident(rest).to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The free `$name` variables of a JSONata expression.
+fn jsonata_refs(expr: &str, vars: &mut std::collections::BTreeSet<String>) {
+    let mut found = Vec::new();
+    let mut bound = std::collections::BTreeSet::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in expr.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '$' => {
+                let rest = &expr[i + 1..];
+                if !starts_ident(rest) {
+                    continue;
+                }
+                let name = ident(rest);
+                let after = rest[name.len()..].trim_start();
+                if after.starts_with(":=") {
+                    bound.insert(name.to_string());
+                } else if !after.starts_with('(') && name != "states" {
+                    found.push(name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    vars.extend(found.into_iter().filter(|n| !bound.contains(n)));
 }
 
 /// A state machine ARN that must name a state machine (any qualifier allowed by `qualified`).
@@ -268,6 +465,7 @@ pub fn create(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     let version_description = input.string("versionDescription", false, (0, 256), false)?;
     let encryption = read_encryption(&mut input)?;
     input.finish()?;
+    check_version_description(&version_description, publish_it)?;
     let (name, definition, role) = (
         name.unwrap_or_default(),
         definition.unwrap_or_default(),
@@ -381,6 +579,7 @@ pub fn describe(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
             out.insert("type".into(), Value::from(type_str(sm.kind)));
             out.insert("creationDate".into(), ts(v.creation_date));
             configurations(&mut out, &sm);
+            insert_variable_references(&mut out, &v.definition);
             if !v.revision_id.is_empty() {
                 out.insert("revisionId".into(), Value::from(v.revision_id.clone()));
             }
@@ -404,6 +603,7 @@ pub fn describe(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
             out.insert("type".into(), Value::from(type_str(sm.kind)));
             out.insert("creationDate".into(), ts(sm.creation_date));
             configurations(&mut out, &sm);
+            insert_variable_references(&mut out, &sm.definition);
             if !sm.revision_id.is_empty() {
                 out.insert("revisionId".into(), Value::from(sm.revision_id.clone()));
             }
@@ -444,8 +644,10 @@ pub fn describe_for_execution(
                 json!({"level": "OFF", "includeExecutionData": false}),
             );
             out.insert("tracingConfiguration".into(), json!({"enabled": false}));
+            out.insert("encryptionConfiguration".into(), default_encryption());
         }
     }
+    insert_variable_references(&mut out, &exec.definition);
     if !exec.revision_id.is_empty() {
         out.insert("revisionId".into(), Value::from(exec.revision_id.clone()));
     }
@@ -462,6 +664,7 @@ pub fn update(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     let version_description = input.string("versionDescription", false, (0, 256), false)?;
     let encryption = read_encryption(&mut input)?;
     input.finish()?;
+    check_version_description(&version_description, publish_it)?;
     let arn_text = arn_text.unwrap_or_default();
     let arn = parse_machine_arn(&arn_text)?;
     if !matches!(arn.resource, Resource::StateMachine { .. }) {
@@ -677,5 +880,104 @@ fn delete_version_arn(svc: &Service, version_arn: &str) -> Result<Value, ApiErro
     match svc.store.delete_version(version_arn) {
         Ok(()) | Err(StoreError::NotFound(_)) => Ok(json!({})),
         Err(e) => Err(store_failure(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn call(svc: &Service, action: &str, body: Value) -> Result<Value, ApiError> {
+        crate::actions::dispatch(action, body.to_string().as_bytes(), svc)
+    }
+
+    fn refs(def: Value) -> Option<Value> {
+        variable_references(&def).map(Value::Object)
+    }
+
+    #[test]
+    fn variable_references_as_recorded() {
+        // Recorded (test_sfn_api_variable_references): Choice rules and an Assign.
+        let choice = json!({"StartAt": "Setup", "States": {
+            "Setup": {"Type": "Pass", "Assign": {"guess": "g", "answer": "a"}, "Next": "CheckAnswer"},
+            "CheckAnswer": {"Type": "Choice", "Choices": [{"Variable": "$guess",
+                "StringEqualsPath": "$answer", "Next": "Right"}], "Default": "WrongAnswer"},
+            "Right": {"Type": "Pass", "End": true},
+            "WrongAnswer": {"Type": "Pass", "Assign": {"guess.$": "$answer"}, "Next": "CheckAnswer"}}});
+        assert_eq!(
+            refs(choice),
+            Some(json!({"CheckAnswer": ["answer", "guess"], "WrongAnswer": ["answer"]}))
+        );
+        // Template text without `.$` is no reference; ResultPath writes.
+        let params = json!({"StartAt": "S0", "States": {
+            "S0": {"Type": "Pass", "Parameters": {"result": "$result"}, "Next": "S1"},
+            "S1": {"Type": "Pass", "ResultPath": "$.result", "Parameters": {"result.$": "$result"},
+                   "End": true}}});
+        assert_eq!(refs(params), Some(json!({"S1": ["result"]})));
+        // Nested Map states by name; intrinsic arguments outside quotes.
+        let map = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+            "ItemSelector": {"a.$": "States.Format($tpl, '$notavar', $$.Map.Item.Value)"},
+            "MaxConcurrencyPath": "$max",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass",
+                "Parameters": {"q.$": "$Question", "a.$": "$.x"}, "End": true}}}, "End": true}}});
+        assert_eq!(
+            refs(map),
+            Some(json!({"M": ["max", "tpl"], "P": ["Question"]}))
+        );
+        let none = json!({"StartAt": "S", "States": {"S": {"Type": "Pass", "InputPath": "$.a", "End": true}}});
+        assert_eq!(refs(none), None);
+        let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {
+            "Type": "Pass", "Output": "{% ($y := $x + 1; $sum([$y, $z, $states.input.a])) %}",
+            "End": true}}});
+        assert_eq!(refs(jsonata), Some(json!({"S": ["x", "z"]})));
+    }
+
+    #[test]
+    fn describe_has_default_encryption_and_references() {
+        let svc = Service::in_memory(Config::default()).expect("service");
+        let def = json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Assign": {"v": 1}, "Next": "B"},
+            "B": {"Type": "Pass", "InputPath": "$v", "End": true}}});
+        let created = call(
+            &svc,
+            "CreateStateMachine",
+            json!({"name": "m",
+            "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .unwrap();
+        let d = call(
+            &svc,
+            "DescribeStateMachine",
+            json!({"stateMachineArn": created["stateMachineArn"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            d["encryptionConfiguration"],
+            json!({"type": "AWS_OWNED_KEY"})
+        );
+        assert_eq!(d["variableReferences"], json!({"B": ["v"]}));
+        svc.shutdown();
+    }
+
+    #[test]
+    fn version_description_needs_publish() {
+        let svc = Service::in_memory(Config::default()).expect("service");
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
+        let e = call(
+            &svc,
+            "CreateStateMachine",
+            json!({"name": "m", "definition": def,
+            "roleArn": "arn:aws:iam::123456789012:role/r", "versionDescription": "d"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            (
+                "ValidationException",
+                "Version description can only be set when publish is true"
+            )
+        );
+        svc.shutdown();
     }
 }
