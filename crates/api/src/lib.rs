@@ -37,7 +37,7 @@
 //!
 //! **Not yet implemented** (answer `NotImplemented`, never a made-up result): the activity
 //! worker side (GetActivityTask, SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat),
-//! RedriveExecution, map runs (DescribeMapRun, ListMapRuns, UpdateMapRun) and TestState.
+//! RedriveExecution and map runs (DescribeMapRun, ListMapRuns, UpdateMapRun).
 //!
 //! # Storage
 //! [`service::Service`] holds the configuration, the store and the execution runtime.
