@@ -9,6 +9,7 @@ pub mod history;
 pub mod run;
 pub mod runtime;
 pub mod tasks;
+pub mod tokens;
 mod vars;
 
 pub use history::HistoryEvent;
@@ -16,4 +17,4 @@ pub use run::{
     execute, resume_local, run_local, run_local_with, EventSink, ExecutionOutcome, ExecutionStatus,
     ReplayLog, RunOptions,
 };
-pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest};
+pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest, Unconfigured};
