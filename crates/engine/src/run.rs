@@ -784,7 +784,7 @@ impl<'m> Exec<'m> {
         output: Value,
         assigned: Option<Map<String, Value>>,
     ) -> Result<Step, Failure> {
-        let text = self.opts.record_history.then(|| to_text(&output));
+        let text = (self.opts.record_history || self.sink.is_some()).then(|| to_text(&output));
         let size = match &text {
             Some(t) => t.len(),
             None => stepwise_asl::json::text_len(&output),
@@ -1299,14 +1299,15 @@ impl<'m> Exec<'m> {
         loop {
             // Parameters are evaluated for every attempt: `$$.State.RetryCount` changes.
             let retry_count: u64 = attempts.iter().sum();
-            let retry_context;
+            // Contexts made for this attempt's Parameters are freed once they are built (a
+            // callback or activity may wait a long time: keep its future small).
+            let mut retry_context: Option<Value> = None;
             let context_now = if retry_count > 0 && state.uses_context {
                 let mut c = context.clone();
                 if let Some(st) = c.get_mut("State").and_then(Value::as_object_mut) {
                     st.insert("RetryCount".into(), Value::from(retry_count));
                 }
-                retry_context = c;
-                &retry_context
+                &*retry_context.insert(c)
             } else {
                 context
             };
@@ -1321,15 +1322,14 @@ impl<'m> Exec<'m> {
                     retry_count,
                 )
             });
-            let token_context;
+            let mut token_context: Option<Value> = None;
             let context_now = match &token {
                 Some(t) if callback => {
                     let mut c = context_now.clone();
                     if let Some(m) = c.as_object_mut() {
                         m.insert("Task".into(), json!({ "Token": t }));
                     }
-                    token_context = c;
-                    &token_context
+                    &*token_context.insert(c)
                 }
                 _ => context_now,
             };
@@ -1365,6 +1365,7 @@ impl<'m> Exec<'m> {
                 )
                 .map_err(fail)?
             };
+            drop((token_context.take(), retry_context.take()));
             if let (true, Some(b), None) = (activity, broker, self.replay.next(thread)) {
                 // AWS fails the execution (uncatchable) when the activity is gone.
                 let missing = match b.activity_exists(task.resource.clone()).await {
@@ -1688,7 +1689,10 @@ impl<'m> Exec<'m> {
         };
         let (mut rec, mut listener) = broker.open(record).await.map_err(store_failure)?;
 
-        if !activity && !submitted {
+        if activity || submitted {
+            // No call to make: don't carry the request through the wait.
+            drop(req);
+        } else {
             // The call that hands the token out (sends the message, invokes the function…).
             let call = self.tasks.invoke(req);
             let result = match timeout_deadline {

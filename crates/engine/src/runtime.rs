@@ -261,7 +261,9 @@ impl Runtime {
             role_arn: rec.role_arn.clone(),
             start_time: crate::durable::from_millis(rec.start_date),
             seed: seed_of(&rec.arn, rec.start_date),
-            record_history: !express || synchronous,
+            // Durable executions' events go to the store only: keeping the history in memory as
+            // well would make a parked execution cost its whole history.
+            record_history: false,
             skip_waits: false,
             express,
             synchronous,

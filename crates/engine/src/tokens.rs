@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use stepwise_store::{Error as StoreError, Millis, Store, TaskTokenRecord, TaskTokenStatus};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 /// The statuses in which a token still waits for its answer.
 const OPEN: [TaskTokenStatus; 2] = [TaskTokenStatus::Scheduled, TaskTokenStatus::Started];
@@ -78,6 +78,14 @@ pub enum TokenError {
     Store(#[from] StoreError),
 }
 
+/// The signals for one waiting execution: a queue and a wake-up (a channel would allocate a
+/// block of slots per parked execution; this is a few words).
+#[derive(Default)]
+struct Mailbox {
+    queue: Mutex<VecDeque<Signal>>,
+    notify: Notify,
+}
+
 /// One long-polling worker, woken when a task may be there for it.
 struct Poller {
     woken: Mutex<bool>,
@@ -94,7 +102,7 @@ impl Poller {
 /// In-memory rendezvous between executions, API calls and pollers (see the module docs).
 #[derive(Default)]
 pub struct TokenHub {
-    waiters: Mutex<HashMap<String, mpsc::UnboundedSender<Signal>>>,
+    waiters: Mutex<HashMap<String, Arc<Mailbox>>>,
     /// Per activity, the workers waiting in GetActivityTask, oldest first: a new task wakes
     /// the one that has waited longest, so tasks spread fairly over workers.
     pollers: Mutex<HashMap<String, VecDeque<Arc<Poller>>>>,
@@ -103,19 +111,27 @@ pub struct TokenHub {
 
 impl TokenHub {
     fn signal(&self, token: &str, s: Signal) {
-        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = waiters.get(token) {
-            let _ = tx.send(s);
+        let mailbox = {
+            let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            waiters.get(token).cloned()
+        };
+        if let Some(m) = mailbox {
+            m.queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back(s);
+            // Stores a permit when the execution is not waiting yet: no wake-up is lost.
+            m.notify.notify_one();
         }
     }
 
-    fn register(&self, token: &str) -> mpsc::UnboundedReceiver<Signal> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    fn register(&self, token: &str) -> Arc<Mailbox> {
+        let m = Arc::new(Mailbox::default());
         self.waiters
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(token.to_string(), tx);
-        rx
+            .insert(token.to_string(), m.clone());
+        m
     }
 
     fn unregister(&self, token: &str) {
@@ -357,7 +373,7 @@ pub trait TokenBroker {
 /// left: a sibling branch failed, the execution was stopped) cancels the token, except when the
 /// runtime is shutting down (the execution resumes on the next start and waits again).
 pub struct TokenListener {
-    rx: mpsc::UnboundedReceiver<Signal>,
+    mailbox: Arc<Mailbox>,
     token: String,
     service: Arc<TokenService>,
     closed: bool,
@@ -365,7 +381,18 @@ pub struct TokenListener {
 
 impl TokenListener {
     pub async fn recv(&mut self) -> Option<Signal> {
-        self.rx.recv().await
+        loop {
+            let next = self
+                .mailbox
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
+            if next.is_some() {
+                return next;
+            }
+            self.mailbox.notify.notified().await;
+        }
     }
 
     /// The token got its answer (or timed out): nothing to cancel on drop.
@@ -430,9 +457,9 @@ impl TokenBroker for Broker {
             let service = self.0.clone();
             let token = record.token.clone();
             // Listen before reading, so no answer slips between the two.
-            let rx = service.hub.register(&token);
+            let mailbox = service.hub.register(&token);
             let listener = TokenListener {
-                rx,
+                mailbox,
                 token: token.clone(),
                 service: service.clone(),
                 closed: false,

@@ -679,3 +679,92 @@ fn an_answer_given_while_the_server_is_down_is_found_on_restart() {
     assert_well_formed(&history(&*store, &arn));
     rt.shutdown();
 }
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Resident memory of many executions parked on callback tokens (`cargo test -p
+/// stepwise-engine --test tokens parked -- --ignored --nocapture`; STEPWISE_PARKED sets the
+/// count, 10,000 by default).
+#[test]
+#[ignore]
+fn parked_executions_memory() {
+    let n: usize = std::env::var("STEPWISE_PARKED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("s.db")).expect("open"));
+    let (rt, tokens, _) = accepting(store.clone());
+    let sm = machine("fanout", callback_def(json!({})));
+    let input = json!({"QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/q",
+        "Message": "x".repeat(200)});
+    let before = rss_kib();
+    let t0 = Instant::now();
+    let arns: Vec<String> = (0..n)
+        .map(|i| start(&rt, &sm, &format!("p{i}"), input.clone()))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while tokens.lock().unwrap_or_else(|e| e.into_inner()).len() < n {
+        assert!(Instant::now() < deadline, "not all parked");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let parked = rss_kib();
+    println!(
+        "{n} executions parked in {:.1} s: RSS {} -> {} KiB ({:.1} KiB per parked execution)",
+        t0.elapsed().as_secs_f64(),
+        before,
+        parked,
+        (parked.saturating_sub(before)) as f64 / n as f64
+    );
+    let all: Vec<String> = tokens.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for t in &all {
+        rt.send_task_success(t, "{}".into()).expect("success");
+    }
+    for arn in arns.iter().take(10) {
+        wait_for(&*store, arn, ExecutionStatus::Succeeded, 60);
+    }
+    rt.shutdown();
+}
+
+/// The same with executions parked in a long Wait, for comparison.
+#[test]
+#[ignore]
+fn waiting_executions_memory() {
+    let n: usize = std::env::var("STEPWISE_PARKED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("s.db")).expect("open"));
+    let rt = Runtime::start(store.clone(), config()).expect("runtime");
+    let sm = machine(
+        "waits",
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}),
+    );
+    let input = json!({"QueueUrl": "https://sqs.us-east-1.amazonaws.com/1/q",
+        "Message": "x".repeat(200)});
+    let before = rss_kib();
+    let arns: Vec<String> = (0..n)
+        .map(|i| start(&rt, &sm, &format!("w{i}"), input.clone()))
+        .collect();
+    if let Some(last) = arns.last() {
+        wait_for_event(&*store, last, "WaitStateEntered");
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let parked = rss_kib();
+    println!(
+        "{n} executions in a Wait: RSS {before} -> {parked} KiB ({:.1} KiB each)",
+        (parked.saturating_sub(before)) as f64 / n as f64
+    );
+    rt.shutdown();
+}
