@@ -488,6 +488,13 @@ impl Runtime {
         self.inner.tokens.send_heartbeat(token)
     }
 
+    /// The first step of shutting down, for when the stop is decided (SIGTERM): GetActivityTask
+    /// long polls under way answer at once without a task, so a graceful HTTP drain does not
+    /// wait up to 60 s for them. [`Runtime::shutdown`] does it too.
+    pub fn release_pollers(&self) {
+        self.inner.tokens.shutting_down();
+    }
+
     /// Stops the workers. Running executions stay RUNNING in the store and resume next start
     /// (their task tokens stay open and are waited on again).
     pub fn shutdown(&self) {

@@ -201,8 +201,16 @@ impl TokenService {
 
     /// From now on, dropped waits are the runtime going away (they resume next start), not
     /// tasks being abandoned: their tokens are left open.
+    /// Long polls under way end at once, without a task.
     pub fn shutting_down(&self) {
         self.hub.shutting_down.store(true, Ordering::SeqCst);
+        let pollers: Vec<Arc<Poller>> = {
+            let mut p = self.hub.pollers.lock().unwrap_or_else(|e| e.into_inner());
+            p.drain().flat_map(|(_, q)| q).collect()
+        };
+        for p in pollers {
+            p.wake();
+        }
     }
 
     /// GetActivityTask: claims the oldest scheduled task of the activity, waiting up to `wait`
@@ -227,6 +235,10 @@ impl TokenService {
         });
         let mut front = false;
         loop {
+            if self.hub.shutting_down.load(Ordering::SeqCst) {
+                self.hub.dequeue(activity_arn, &poller);
+                return Ok(None);
+            }
             // Queue first, then look: a task scheduled in between wakes us.
             self.hub.enqueue(activity_arn, &poller, front);
             let claimed =

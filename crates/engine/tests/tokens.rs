@@ -768,3 +768,46 @@ fn waiting_executions_memory() {
     );
     rt.shutdown();
 }
+
+#[test]
+fn jsonata_callbacks_read_the_token_from_states_context() {
+    let store = memory();
+    let (rt, tokens, _) = accepting(store.clone());
+    let sm = machine(
+        "jsonata",
+        json!({"QueryLanguage": "JSONata", "StartAt": "Send", "States": {"Send": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Arguments": {"QueueUrl": "q", "MessageBody": {"t": "{% $states.context.Task.Token %}"}},
+            "Output": {"answer": "{% $states.result %}"},
+            "End": true}}}),
+    );
+    let arn = start(&rt, &sm, "e", json!({}));
+    let token = take_token(&tokens);
+    wait_for_event(&*store, &arn, "TaskSubmitted");
+    let scheduled = details(&*store, &arn, "TaskScheduled");
+    assert!(scheduled["parameters"]
+        .as_str()
+        .unwrap_or("")
+        .contains(&token));
+    rt.send_task_success(&token, "[1,2]".into())
+        .expect("success");
+    let rec = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 10);
+    assert_eq!(rec.output.as_deref(), Some(r#"{"answer":[1,2]}"#));
+    rt.shutdown();
+}
+
+#[test]
+fn releasing_pollers_ends_long_polls() {
+    let store = memory();
+    with_activity(&*store);
+    let rt = Runtime::start(store.clone(), config()).expect("runtime");
+    let rt2 = rt.clone();
+    let t0 = Instant::now();
+    let poll =
+        std::thread::spawn(move || rt2.get_activity_task(ACTIVITY, None, Duration::from_secs(60)));
+    std::thread::sleep(Duration::from_millis(100));
+    rt.release_pollers();
+    assert_eq!(poll.join().expect("joined").expect("poll"), None);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    rt.shutdown();
+}
