@@ -449,7 +449,14 @@ impl<'m> Exec<'m> {
             events: RefCell::new(Vec::new()),
             next_id: Cell::new(replay.max_id + 1),
             clock: Clock {
-                base: opts.start_time,
+                // On real time a resumed run's clock is the wall clock (caught up to its
+                // recorded events), not its start plus the time since resuming: time the
+                // server was down has passed too, for Waits, timeouts and timestamps.
+                base: if opts.skip_waits || replay.max_id == 0 {
+                    opts.start_time
+                } else {
+                    Utc::now()
+                },
                 t0: tokio::time::Instant::now(),
                 offset: Cell::new(chrono::Duration::zero()),
             },

@@ -811,3 +811,45 @@ fn releasing_pollers_ends_long_polls() {
     assert!(t0.elapsed() < Duration::from_secs(5));
     rt.shutdown();
 }
+
+#[test]
+fn a_timeout_counts_the_time_the_server_was_down() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.db");
+    let sm = machine("late", activity_def(json!({"TimeoutSeconds": 2})));
+    let arn = {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+        with_activity(&*store);
+        let rt = Runtime::start(store.clone(), config()).expect("runtime");
+        let arn = start(&rt, &sm, "e", json!({}));
+        wait_for_event(&*store, &arn, "ActivityScheduled");
+        rt.shutdown();
+        arn
+    };
+    // Down for longer than the timeout: it is overdue when the server comes back.
+    std::thread::sleep(Duration::from_millis(2500));
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let rt = Runtime::start(store.clone(), config()).expect("runtime again");
+    let t0 = Instant::now();
+    let rec = wait_for(&*store, &arn, ExecutionStatus::Failed, 10);
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert_eq!(rec.error.as_deref(), Some("States.Timeout"));
+    let events = history(&*store, &arn);
+    assert_well_formed(&events);
+    // Timestamps never go back, and the timeout is stamped after the downtime.
+    assert!(events.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+    let scheduled = events
+        .iter()
+        .find(|e| e.kind == "ActivityScheduled")
+        .map(|e| e.timestamp);
+    let timed_out = events
+        .iter()
+        .find(|e| e.kind == "ActivityTimedOut")
+        .map(|e| e.timestamp);
+    assert!(timed_out.unwrap_or(0) - scheduled.unwrap_or(0) >= 2000);
+    rt.shutdown();
+}
