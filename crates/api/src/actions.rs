@@ -33,7 +33,7 @@ pub const ACTIONS: [(&str, Support); 37] = {
         ("DescribeStateMachine", I),
         ("DescribeStateMachineAlias", I),
         ("DescribeStateMachineForExecution", I),
-        ("GetActivityTask", N),
+        ("GetActivityTask", I),
         ("GetExecutionHistory", I),
         ("ListActivities", I),
         ("ListExecutions", I),
@@ -44,9 +44,9 @@ pub const ACTIONS: [(&str, Support); 37] = {
         ("ListTagsForResource", I),
         ("PublishStateMachineVersion", I),
         ("RedriveExecution", N),
-        ("SendTaskFailure", N),
-        ("SendTaskHeartbeat", N),
-        ("SendTaskSuccess", N),
+        ("SendTaskFailure", I),
+        ("SendTaskHeartbeat", I),
+        ("SendTaskSuccess", I),
         ("StartExecution", I),
         ("StartSyncExecution", I),
         ("StopExecution", I),
@@ -101,6 +101,10 @@ pub fn dispatch(action: &str, body: &[u8], svc: &Service) -> Result<Value, ApiEr
                 "DescribeActivity" => activities::describe(svc, input),
                 "DeleteActivity" => activities::delete(svc, input),
                 "ListActivities" => activities::list(svc, input),
+                "GetActivityTask" => activities::get_task(svc, input),
+                "SendTaskSuccess" => activities::send_success(svc, input),
+                "SendTaskFailure" => activities::send_failure(svc, input),
+                "SendTaskHeartbeat" => activities::send_heartbeat(svc, input),
                 "StartExecution" => executions::start(svc, input),
                 "StartSyncExecution" => executions::start_sync(svc, input),
                 "StopExecution" => executions::stop(svc, input),
@@ -308,10 +312,16 @@ mod tests {
             (e.code.as_str(), e.status),
             ("UnknownOperationException", 400)
         );
-        let e = call("GetActivityTask", json!({})).unwrap_err();
-        assert_eq!((e.code.as_str(), e.status), ("NotImplemented", 501));
-        let svc = Service::in_memory(crate::Config::default()).expect("service");
-        let e = dispatch("GetActivityTask", b"{", &svc).unwrap_err();
-        assert_eq!(e.code, "SerializationException");
+        // Whichever action is still unimplemented answers 501 (after parsing the body).
+        if let Some((action, _)) = ACTIONS
+            .iter()
+            .find(|(_, s)| *s == Support::NotYetImplemented)
+        {
+            let e = call(action, json!({})).unwrap_err();
+            assert_eq!((e.code.as_str(), e.status), ("NotImplemented", 501));
+            let svc = Service::in_memory(crate::Config::default()).expect("service");
+            let e = dispatch(action, b"{", &svc).unwrap_err();
+            assert_eq!(e.code, "SerializationException");
+        }
     }
 }

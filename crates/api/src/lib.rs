@@ -35,8 +35,7 @@
 //! version or alias ARN, StartSyncExecution, StopExecution, DescribeExecution, ListExecutions,
 //! GetExecutionHistory, DescribeStateMachineForExecution).
 //!
-//! **Not yet implemented** (answer `NotImplemented`, never a made-up result): the activity
-//! worker side (GetActivityTask, SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat),
+//! **Not yet implemented** (answer `NotImplemented`, never a made-up result):
 //! RedriveExecution and map runs (DescribeMapRun, ListMapRuns, UpdateMapRun).
 //!
 //! # Storage
@@ -172,7 +171,13 @@ fn serve_blocking(opts: &ServeOptions, service: Arc<Service>) -> std::io::Result
             ),
             "stepwise listening on http://{addr}"
         );
-        serve(listener, service, shutdown_signal()).await?;
+        let runtime = service.runtime.clone();
+        let shutdown = async move {
+            shutdown_signal().await;
+            // Open GetActivityTask long polls answer at once, so the drain doesn't wait 60 s.
+            runtime.release_pollers();
+        };
+        serve(listener, service, shutdown).await?;
         tracing::info!("stepwise stopped");
         Ok(())
     })

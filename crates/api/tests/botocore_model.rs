@@ -452,6 +452,54 @@ fn every_implemented_action_answers_in_the_model_shape() {
     r.err("CreateActivity", json!({"name": "a/b"}), "InvalidName");
     r.ok("DescribeActivity", json!({"activityArn": act}));
     r.ok("ListActivities", json!({}));
+    // The worker side: tasks of two executions, taken and answered.
+    let wdef = json!({"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": act,
+        "End": true}}});
+    r.ok(
+        "CreateStateMachine",
+        json!({"name": "w", "definition": wdef.to_string(), "roleArn": ROLE}),
+    );
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        r.ok(
+            "StartExecution",
+            json!({"stateMachineArn": format!("{p}:stateMachine:w")}),
+        );
+        let task = r.ok(
+            "GetActivityTask",
+            json!({"activityArn": act, "workerName": "w"}),
+        );
+        tokens.push(task["taskToken"].as_str().expect("token").to_string());
+    }
+    r.ok("SendTaskHeartbeat", json!({"taskToken": tokens[0]}));
+    r.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": tokens[0], "output": "{}"}),
+    );
+    r.ok(
+        "SendTaskFailure",
+        json!({"taskToken": tokens[1], "error": "E", "cause": "C"}),
+    );
+    r.err(
+        "SendTaskHeartbeat",
+        json!({"taskToken": tokens[0]}),
+        "TaskTimedOut",
+    );
+    r.err(
+        "SendTaskFailure",
+        json!({"taskToken": "no-such-token"}),
+        "InvalidToken",
+    );
+    r.err(
+        "SendTaskSuccess",
+        json!({"taskToken": tokens[1], "output": "{"}),
+        "InvalidOutput",
+    );
+    r.err(
+        "GetActivityTask",
+        json!({"activityArn": format!("{p}:activity:none")}),
+        "ActivityDoesNotExist",
+    );
     r.ok("DeleteActivity", json!({"activityArn": act}));
     r.err(
         "DescribeActivity",

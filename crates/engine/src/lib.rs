@@ -10,6 +10,7 @@ pub mod run;
 pub mod runtime;
 pub mod tasks;
 pub mod test_state;
+pub mod tokens;
 mod vars;
 
 pub use history::HistoryEvent;
@@ -17,4 +18,4 @@ pub use run::{
     execute, resume_local, run_local, run_local_with, EventSink, ExecutionOutcome, ExecutionStatus,
     ReplayLog, RunOptions,
 };
-pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest};
+pub use tasks::{CannedTasks, NoTasks, TaskHandler, TaskRequest, Unconfigured};

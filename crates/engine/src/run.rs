@@ -380,9 +380,11 @@ fn state_event(kind: &StateKind, entered: bool) -> &'static str {
 }
 
 /// How a Task resource shows in history: Lambda function ARNs get `LambdaFunction*` events,
-/// everything else `Task*` events with a resource type and name.
+/// activity ARNs `Activity*` events, everything else `Task*` events with a resource type and
+/// name.
 enum TaskEvents {
     Lambda,
+    Activity,
     Generic {
         resource_type: String,
         resource: String,
@@ -407,10 +409,7 @@ fn task_events(resource: &str) -> TaskEvents {
         };
     }
     if parts.len() >= 6 && parts[2] == "states" && parts[5].starts_with("activity:") {
-        return TaskEvents::Generic {
-            resource_type: "activity".into(),
-            resource: resource.into(),
-        };
+        return TaskEvents::Activity;
     }
     TaskEvents::Generic {
         resource_type: "unknown".into(),
@@ -450,7 +449,14 @@ impl<'m> Exec<'m> {
             events: RefCell::new(Vec::new()),
             next_id: Cell::new(replay.max_id + 1),
             clock: Clock {
-                base: opts.start_time,
+                // On real time a resumed run's clock is the wall clock (caught up to its
+                // recorded events), not its start plus the time since resuming: time the
+                // server was down has passed too, for Waits, timeouts and timestamps.
+                base: if opts.skip_waits || replay.max_id == 0 {
+                    opts.start_time
+                } else {
+                    Utc::now()
+                },
                 t0: tokio::time::Instant::now(),
                 offset: Cell::new(chrono::Duration::zero()),
             },
@@ -785,7 +791,7 @@ impl<'m> Exec<'m> {
         output: Value,
         assigned: Option<Map<String, Value>>,
     ) -> Result<Step, Failure> {
-        let text = self.opts.record_history.then(|| to_text(&output));
+        let text = (self.opts.record_history || self.sink.is_some()).then(|| to_text(&output));
         let size = match &text {
             Some(t) => t.len(),
             None => stepwise_asl::json::text_len(&output),
@@ -1293,20 +1299,46 @@ impl<'m> Exec<'m> {
             .nth(3)
             .unwrap_or("us-east-1")
             .to_string();
+        let activity = matches!(events, TaskEvents::Activity);
+        let callback = task.resource.ends_with(".waitForTaskToken");
+        let broker = self.tasks.tokens();
         let mut attempts: Vec<u64> = Vec::new();
         loop {
             // Parameters are evaluated for every attempt: `$$.State.RetryCount` changes.
             let retry_count: u64 = attempts.iter().sum();
-            let retry_context;
+            // Contexts made for this attempt's Parameters are freed once they are built (a
+            // callback or activity may wait a long time: keep its future small).
+            let mut retry_context: Option<Value> = None;
             let context_now = if retry_count > 0 && state.uses_context {
                 let mut c = context.clone();
                 if let Some(st) = c.get_mut("State").and_then(Value::as_object_mut) {
                     st.insert("RetryCount".into(), Value::from(retry_count));
                 }
-                retry_context = c;
-                &retry_context
+                &*retry_context.insert(c)
             } else {
                 context
+            };
+            // Each attempt of an activity or callback task has its own token, known before
+            // Parameters are built (`$$.Task.Token` puts it in them).
+            let token = (activity || callback).then(|| {
+                crate::tokens::make_token(
+                    &self.opts.execution_arn,
+                    self.opts.start_time.timestamp_millis(),
+                    &thread.key,
+                    thread.seq.get(),
+                    retry_count,
+                )
+            });
+            let mut token_context: Option<Value> = None;
+            let context_now = match &token {
+                Some(t) if callback => {
+                    let mut c = context_now.clone();
+                    if let Some(m) = c.as_object_mut() {
+                        m.insert("Task".into(), json!({ "Token": t }));
+                    }
+                    &*token_context.insert(c)
+                }
+                _ => context_now,
             };
             let params = if jsonata {
                 let args = step::jsonata_optional(
@@ -1340,8 +1372,36 @@ impl<'m> Exec<'m> {
                 )
                 .map_err(fail)?
             };
+            drop((token_context.take(), retry_context.take()));
+            if let (true, Some(b), None) = (activity, broker, self.replay.next(thread)) {
+                // AWS fails the execution (uncatchable) when the activity is gone.
+                let missing = match b.activity_exists(task.resource.clone()).await {
+                    Ok(true) => None,
+                    Ok(false) => Some(format!("The activity {} does not exist.", task.resource)),
+                    Err(e) => Some(format!(
+                        "The activity {} cannot be read: {e}",
+                        task.resource
+                    )),
+                };
+                if let Some(cause) = missing {
+                    return Err(fail(StateError::runtime(cause)));
+                }
+            }
             let prev = thread.last.get();
             let id = match &events {
+                TaskEvents::Activity => self.emit(thread, prev, "ActivityScheduled", || {
+                    let mut d = Map::new();
+                    d.insert("resource".into(), Value::from(task.resource.clone()));
+                    d.insert("input".into(), Value::from(to_text(&params)));
+                    d.insert("inputDetails".into(), json!({"truncated": false}));
+                    if let Some(t) = timeout {
+                        d.insert("timeoutInSeconds".into(), Value::from(t));
+                    }
+                    if let Some(h) = heartbeat {
+                        d.insert("heartbeatInSeconds".into(), Value::from(h));
+                    }
+                    Details::Json(Value::Object(d))
+                }),
                 TaskEvents::Lambda => self.emit(thread, prev, "LambdaFunctionScheduled", || {
                     let mut d = Map::new();
                     d.insert("input".into(), Value::from(to_text(&params)));
@@ -1375,6 +1435,11 @@ impl<'m> Exec<'m> {
                 TaskEvents::Lambda => {
                     self.emit(thread, id, "LambdaFunctionStarted", || Details::None)
                 }
+                // Served activities start when a worker takes them (see `await_token`).
+                TaskEvents::Activity if broker.is_some() => id,
+                TaskEvents::Activity => {
+                    self.emit(thread, id, "ActivityStarted", || Details::Json(json!({})))
+                }
                 TaskEvents::Generic {
                     resource_type,
                     resource,
@@ -1389,26 +1454,50 @@ impl<'m> Exec<'m> {
                 parameters: params.clone(),
                 timeout_seconds: timeout,
                 heartbeat_seconds: heartbeat,
+                task_token: token.clone().filter(|_| callback),
             };
-            let outcome = match self.replay.next(thread).and_then(recorded_task_outcome) {
+            let by_token = broker.is_some() && (activity || callback);
+            let outcome = match self
+                .replay
+                .next(thread)
+                .and_then(|e| recorded_task_outcome(e, by_token))
+            {
                 // A resumed run: the task already answered before the crash.
                 Some(recorded) => recorded,
-                None => {
-                    // What the task is asked to do must be on record before it is done.
-                    self.flush().await;
-                    let call = self.tasks.invoke(req);
-                    match timeout {
-                        Some(t) => match tokio::time::timeout(Duration::from_secs(t), call).await {
-                            Ok(r) => r,
-                            Err(_) => Err(StateError::new(names::TIMEOUT, "")),
-                        },
-                        None => call.await,
+                None => match (broker, token.as_deref()) {
+                    (Some(b), Some(token)) => {
+                        let wait = TokenWait {
+                            token,
+                            params: &params,
+                            timeout,
+                            heartbeat,
+                        };
+                        self.await_token(b, thread, state, task, &events, wait, req)
+                            .await
                     }
-                }
+                    _ => {
+                        // What the task is asked to do must be on record before it is done.
+                        self.flush().await;
+                        let call = self.tasks.invoke(req);
+                        match timeout {
+                            Some(t) => {
+                                match tokio::time::timeout(Duration::from_secs(t), call).await {
+                                    Ok(r) => r,
+                                    Err(_) => Err(StateError::new(names::TIMEOUT, "")),
+                                }
+                            }
+                            None => call.await,
+                        }
+                        .map_err(Failure::from)
+                    }
+                },
             };
             match outcome {
                 Ok(result) => {
                     let id = match &events {
+                        TaskEvents::Activity => self.emit(thread, thread.last.get(), "ActivitySucceeded", || {
+                            Details::Json(json!({"output": to_text(&result), "outputDetails": {"truncated": false}}))
+                        }),
                         TaskEvents::Lambda => self.emit(thread, thread.last.get(), "LambdaFunctionSucceeded", || {
                             Details::Json(json!({"output": to_text(&result), "outputDetails": {"truncated": false}}))
                         }),
@@ -1460,10 +1549,11 @@ impl<'m> Exec<'m> {
                         }
                     };
                 }
-                Err(e) => {
-                    let timed_out = e.error == names::TIMEOUT;
-                    let f: Failure = e.into();
+                Err(f) => {
+                    let timed_out = f.error.as_deref() == Some(names::TIMEOUT);
                     let kind = match (&events, timed_out) {
+                        (TaskEvents::Activity, false) => "ActivityFailed",
+                        (TaskEvents::Activity, true) => "ActivityTimedOut",
                         (TaskEvents::Lambda, false) => "LambdaFunctionFailed",
                         (TaskEvents::Lambda, true) => "LambdaFunctionTimedOut",
                         (TaskEvents::Generic { .. }, false) => "TaskFailed",
@@ -1504,6 +1594,221 @@ impl<'m> Exec<'m> {
                         vars,
                     );
                 }
+            }
+        }
+    }
+
+    /// Waits for the answer to an activity task or a callback's token, durably: the token's
+    /// record is stored before anyone can learn the token; answers and timeouts race through a
+    /// compare-and-set on it, so exactly one wins. What was recorded before a restart
+    /// (`ActivityStarted`, `TaskSubmitted`, the answer) is replayed, not done again; an answer
+    /// given while the execution was down is found in the token's record.
+    #[allow(clippy::too_many_arguments)]
+    async fn await_token(
+        &self,
+        broker: &dyn crate::tokens::TokenBroker,
+        thread: &Thread,
+        state: &State,
+        task: &Task,
+        events: &TaskEvents,
+        wait: TokenWait<'_>,
+        req: TaskRequest,
+    ) -> Result<Value, Failure> {
+        use crate::tokens::Signal;
+        use stepwise_store::{TaskTokenRecord, TaskTokenStatus as St};
+        let activity = matches!(events, TaskEvents::Activity);
+        let (resource_type, resource) = match events {
+            TaskEvents::Generic {
+                resource_type,
+                resource,
+            } => (resource_type.as_str(), resource.as_str()),
+            _ => ("", task.resource.as_str()),
+        };
+        let timeout_failure = |heartbeat: bool| Failure {
+            error: Some(
+                if heartbeat {
+                    HEARTBEAT_TIMEOUT_ERROR
+                } else {
+                    names::TIMEOUT
+                }
+                .into(),
+            ),
+            cause: Some(String::new()),
+        };
+        let store_failure = |e: String| -> Failure {
+            StateError::runtime(format!("The task token could not be stored: {e}")).into()
+        };
+        // The attempt's clocks start when it was scheduled (a recorded time, so a resumed run
+        // keeps the same deadlines; overdue ones fire at once).
+        let scheduled_at = thread.ts.get().timestamp_millis();
+        let ms = |s: u64| {
+            i64::try_from(s)
+                .unwrap_or(i64::MAX / 2)
+                .saturating_mul(1000)
+        };
+        let timeout_deadline = wait.timeout.map(|t| scheduled_at.saturating_add(ms(t)));
+
+        // Replay what the history already holds of this wait.
+        let mut started = false;
+        let mut submitted = false;
+        if let Some(next) = self.replay.next(thread) {
+            let kind = if activity {
+                "ActivityStarted"
+            } else {
+                "TaskSubmitted"
+            };
+            if next.kind == kind {
+                let id = self.emit(thread, thread.last.get(), kind, || Details::None);
+                thread.last.set(id);
+                started = activity;
+                submitted = !activity;
+            }
+        }
+        if let Some(r) = self
+            .replay
+            .next(thread)
+            .and_then(|e| recorded_task_outcome(e, true))
+        {
+            return r;
+        }
+
+        // What the task is asked to do must be on record before the token is handed out.
+        self.flush().await;
+        let record = TaskTokenRecord {
+            token: wait.token.to_string(),
+            execution_arn: self.opts.execution_arn.clone(),
+            state_name: state.name.clone(),
+            activity_arn: activity.then(|| task.resource.clone()),
+            input: activity.then(|| to_text(wait.params)),
+            status: if activity { St::Scheduled } else { St::Started },
+            worker_name: None,
+            created: self.clock.now().timestamp_millis(),
+            heartbeat_seconds: wait.heartbeat,
+            // An activity's heartbeat clock starts when a worker takes it; a callback's now.
+            heartbeat_deadline: wait
+                .heartbeat
+                .filter(|_| !activity)
+                .map(|h| scheduled_at.saturating_add(ms(h))),
+            timeout_deadline,
+            output: None,
+            error: None,
+            cause: None,
+        };
+        let (mut rec, mut listener) = broker.open(record).await.map_err(store_failure)?;
+
+        if activity || submitted {
+            // No call to make: don't carry the request through the wait.
+            drop(req);
+        } else {
+            // The call that hands the token out (sends the message, invokes the function…).
+            let call = self.tasks.invoke(req);
+            let result = match timeout_deadline {
+                Some(d) => {
+                    let left = until(d, self.clock.now().timestamp_millis());
+                    match tokio::time::timeout(left, call).await {
+                        Ok(r) => r,
+                        Err(_) => Err(StateError::new(names::TIMEOUT, "")),
+                    }
+                }
+                None => call.await,
+            };
+            // On failure the listener's drop cancels the token.
+            let output = result.map_err(Failure::from)?;
+            let id = self.emit(thread, thread.last.get(), "TaskSubmitted", || {
+                Details::Json(json!({
+                    "resourceType": resource_type,
+                    "resource": resource,
+                    "output": to_text(&output),
+                    "outputDetails": {"truncated": false},
+                }))
+            });
+            thread.last.set(id);
+        }
+
+        let mut listening = true;
+        loop {
+            if activity
+                && !started
+                && matches!(rec.status, St::Started | St::Succeeded | St::Failed)
+            {
+                let worker = rec.worker_name.clone();
+                let id = self.emit(thread, thread.last.get(), "ActivityStarted", || {
+                    let mut d = Map::new();
+                    if let Some(w) = worker {
+                        d.insert("workerName".into(), Value::from(w));
+                    }
+                    Details::Json(Value::Object(d))
+                });
+                thread.last.set(id);
+                started = true;
+            }
+            match rec.status {
+                St::Succeeded => {
+                    listener.set_closed();
+                    let text = rec.output.as_deref().unwrap_or("null");
+                    return Ok(serde_json::from_str(text).unwrap_or(Value::Null));
+                }
+                St::Failed => {
+                    listener.set_closed();
+                    return Err(Failure {
+                        error: rec.error.take(),
+                        cause: rec.cause.take(),
+                    });
+                }
+                St::TimedOut | St::Cancelled => {
+                    listener.set_closed();
+                    return Err(timeout_failure(false));
+                }
+                St::Scheduled | St::Started => {}
+            }
+            // Parked: everything recorded so far is durable and visible.
+            self.flush().await;
+            let heartbeat_first = match (rec.heartbeat_deadline, timeout_deadline) {
+                (Some(h), Some(t)) => h < t,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let deadline = [rec.heartbeat_deadline, timeout_deadline]
+                .into_iter()
+                .flatten()
+                .min();
+            let now = self.clock.now().timestamp_millis();
+            let timer = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep(until(d, now)).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let signal = async {
+                if listening {
+                    listener.recv().await
+                } else {
+                    std::future::pending::<Option<Signal>>().await
+                }
+            };
+            tokio::select! {
+                s = signal => match s {
+                    Some(Signal::Started { worker_name, heartbeat_deadline }) => {
+                        if rec.status == St::Scheduled {
+                            rec.status = St::Started;
+                            rec.worker_name = worker_name;
+                            rec.heartbeat_deadline = heartbeat_deadline;
+                        }
+                    }
+                    Some(Signal::Heartbeat { deadline }) => rec.heartbeat_deadline = deadline,
+                    Some(Signal::Closed(r)) => rec = *r,
+                    // The hub let go of us (cannot happen while the listener lives): the
+                    // timers still end the wait.
+                    None => listening = false,
+                },
+                _ = timer => match broker.time_out(rec.clone()).await.map_err(store_failure)? {
+                    None => {
+                        listener.set_closed();
+                        return Err(timeout_failure(heartbeat_first));
+                    }
+                    // An answer won the race.
+                    Some(r) => rec = r,
+                },
             }
         }
     }
@@ -2054,21 +2359,48 @@ struct FanOut<'a> {
 }
 
 /// The answer a recorded task event carries (`TaskSucceeded`, `TaskFailed`, …), if it is one.
-fn recorded_task_outcome(e: &HistoryEvent) -> Option<Result<Value, StateError>> {
+/// A task answered through a token (`by_token`) keeps an absent error or cause absent
+/// (SendTaskFailure without them); other failures read an absent cause as empty, as they were
+/// raised.
+fn recorded_task_outcome(e: &HistoryEvent, by_token: bool) -> Option<Result<Value, Failure>> {
     let details = e.details_json()?;
     let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_string);
     match e.kind {
-        "TaskSucceeded" | "LambdaFunctionSucceeded" => {
+        "TaskSucceeded" | "LambdaFunctionSucceeded" | "ActivitySucceeded" => {
             let out = text("output").unwrap_or_else(|| "null".into());
             Some(Ok(serde_json::from_str(&out).unwrap_or(Value::Null)))
         }
-        "TaskFailed" | "LambdaFunctionFailed" => Some(Err(StateError::new(
+        "TaskFailed" | "ActivityFailed" if by_token => Some(Err(Failure {
+            error: text("error"),
+            cause: text("cause"),
+        })),
+        "TaskFailed" | "ActivityFailed" | "LambdaFunctionFailed" => Some(Err(StateError::new(
             text("error").unwrap_or_default(),
             text("cause").unwrap_or_default(),
-        ))),
-        "TaskTimedOut" | "LambdaFunctionTimedOut" => Some(Err(StateError::new(names::TIMEOUT, ""))),
+        )
+        .into())),
+        "TaskTimedOut" | "LambdaFunctionTimedOut" | "ActivityTimedOut" => {
+            Some(Err(StateError::new(names::TIMEOUT, "").into()))
+        }
         _ => None,
     }
+}
+
+/// The token an activity or callback task waits on, with what its record needs.
+struct TokenWait<'a> {
+    token: &'a str,
+    params: &'a Value,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+}
+
+/// The error a heartbeat timeout records. AWS's histories show `States.Timeout` for it (corpus:
+/// `test_heartbeat_timeout`), not `States.HeartbeatTimeout`.
+const HEARTBEAT_TIMEOUT_ERROR: &str = names::TIMEOUT;
+
+/// Milliseconds from `now` until `deadline`, as a sleep (zero when overdue).
+fn until(deadline: i64, now: i64) -> Duration {
+    Duration::from_millis(u64::try_from(deadline.saturating_sub(now)).unwrap_or(0))
 }
 
 /// How a state ends.

@@ -9,12 +9,18 @@
 //! go to the store through a `StoreSink` (flushed before task calls, timers and the end). On
 //! start-up every RUNNING execution is resumed from its stored events by replay (see
 //! `run::ReplayLog`): nothing recorded twice, nothing lost; overdue timers fire at once.
+//!
+//! Activities and callbacks: executions park on task tokens kept in the store (`tokens`);
+//! workers and callers answer through [`Runtime::get_activity_task`] and the
+//! `send_task_*` methods, which work whether or not the execution is loaded.
 
 use crate::durable::{from_row, millis, StoreSink};
 use crate::history::{Details, HistoryEvent};
 use crate::run::{execute, ExecutionOutcome, ExecutionStatus, ReplayLog, RunOptions};
-use crate::tasks::{NoTasks, TaskHandler};
+use crate::tasks::{TaskHandler, TaskRequest, Unconfigured};
+use crate::tokens::{Broker, TokenBroker, TokenError, TokenService};
 use chrono::Utc;
+use futures::future::LocalBoxFuture;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,7 +28,9 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use stepwise_asl::error::StateError;
 use stepwise_asl::StateMachine;
+use stepwise_store::TaskTokenRecord;
 use stepwise_store::{
     ExecutionRecord, ExecutionStatus as StoredStatus, ExecutionUpdate, HistoryEventRow,
     PageRequest, StateMachineRecord, StateMachineType, Store,
@@ -120,6 +128,30 @@ struct Inner {
     /// would dominate short Express executions. Entries are checked against the definition text,
     /// so an update is picked up at once.
     compiled: Mutex<HashMap<String, (String, Arc<StateMachine>)>>,
+    tokens: Arc<TokenService>,
+}
+
+/// The handler executions see: the configured one for calls, plus the runtime's tokens.
+struct Served {
+    inner: Box<dyn TaskHandler>,
+    broker: Broker,
+}
+
+impl TaskHandler for Served {
+    fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>> {
+        self.inner.invoke(req)
+    }
+    fn tokens(&self) -> Option<&dyn TokenBroker> {
+        Some(&self.broker)
+    }
+}
+
+/// An activity task handed to a worker by [`Runtime::get_activity_task`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityTask {
+    pub task_token: String,
+    /// JSON text.
+    pub input: String,
 }
 
 fn shard_of(arn: &str, n: usize) -> usize {
@@ -137,10 +169,13 @@ fn compile(definition: &str) -> Result<StateMachine, RuntimeError> {
 impl Runtime {
     /// Starts the workers and resumes every RUNNING Standard execution in the store.
     pub fn start(store: Arc<dyn Store>, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
-        Self::start_with_tasks(store, config, Arc::new(|| Box::new(NoTasks)))
+        Self::start_with_tasks(store, config, Arc::new(|| Box::new(Unconfigured)))
     }
 
-    /// Like `start`, with the handler that performs Task states (one per worker thread).
+    /// Like `start`, with the handler that performs Task states' calls to integrations (one
+    /// per worker thread). Activities and the waiting half of `.waitForTaskToken` are the
+    /// runtime's own: a handler answering a callback's call lets the caller send the token back
+    /// with [`Runtime::send_task_success`].
     pub fn start_with_tasks(
         store: Arc<dyn Store>,
         config: RuntimeConfig,
@@ -149,10 +184,18 @@ impl Runtime {
         let n = config.workers.max(1);
         let mut shards = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
+        let tokens = TokenService::new(store.clone());
         for i in 0..n {
             let (tx, rx) = mpsc::unbounded_channel();
             let store = store.clone();
-            let tasks = tasks.clone();
+            let inner_tasks = tasks.clone();
+            let broker = Broker(tokens.clone());
+            let tasks: Arc<dyn Fn() -> Box<dyn TaskHandler> + Send + Sync> = Arc::new(move || {
+                Box::new(Served {
+                    inner: inner_tasks(),
+                    broker: broker.clone(),
+                })
+            });
             let handle = std::thread::Builder::new()
                 .name(format!("stepwise-worker-{i}"))
                 .spawn(move || worker(rx, store, tasks))
@@ -167,6 +210,7 @@ impl Runtime {
                 shards,
                 threads: Mutex::new(threads),
                 compiled: Mutex::default(),
+                tokens,
             }),
         };
         rt.resume_open_executions()?;
@@ -217,7 +261,9 @@ impl Runtime {
             role_arn: rec.role_arn.clone(),
             start_time: crate::durable::from_millis(rec.start_date),
             seed: seed_of(&rec.arn, rec.start_date),
-            record_history: !express || synchronous,
+            // Durable executions' events go to the store only: keeping the history in memory as
+            // well would make a parked execution cost its whole history.
+            record_history: false,
             skip_waits: false,
             express,
             synchronous,
@@ -395,12 +441,64 @@ impl Runtime {
                 reply: tx,
             },
         )?;
-        rx.blocking_recv()
-            .map_err(|_| RuntimeError::Internal("the runtime is shut down".into()))?
+        let stopped = rx
+            .blocking_recv()
+            .map_err(|_| RuntimeError::Internal("the runtime is shut down".into()))??;
+        // Its open tasks end with it: workers can no longer take or answer them.
+        self.inner.tokens.cancel_execution(execution_arn)?;
+        Ok(stopped)
     }
 
-    /// Stops the workers. Running executions stay RUNNING in the store and resume next start.
+    /// GetActivityTask: the oldest task scheduled on the activity, waiting up to `wait` for one
+    /// (blocks the calling thread; waiting workers are served oldest first). `None` when none
+    /// came in time.
+    pub fn get_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+        wait: std::time::Duration,
+    ) -> Result<Option<ActivityTask>, TokenError> {
+        let task = self
+            .inner
+            .tokens
+            .get_activity_task(activity_arn, worker_name, wait)?;
+        Ok(task.map(|t: TaskTokenRecord| ActivityTask {
+            task_token: t.token,
+            input: t.input.unwrap_or_else(|| "{}".into()),
+        }))
+    }
+
+    /// SendTaskSuccess: `output` is JSON text.
+    pub fn send_task_success(&self, token: &str, output: String) -> Result<(), TokenError> {
+        self.inner.tokens.send_success(token, output)
+    }
+
+    /// SendTaskFailure.
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), TokenError> {
+        self.inner.tokens.send_failure(token, error, cause)
+    }
+
+    /// SendTaskHeartbeat.
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), TokenError> {
+        self.inner.tokens.send_heartbeat(token)
+    }
+
+    /// The first step of shutting down, for when the stop is decided (SIGTERM): GetActivityTask
+    /// long polls under way answer at once without a task, so a graceful HTTP drain does not
+    /// wait up to 60 s for them. [`Runtime::shutdown`] does it too.
+    pub fn release_pollers(&self) {
+        self.inner.tokens.shutting_down();
+    }
+
+    /// Stops the workers. Running executions stay RUNNING in the store and resume next start
+    /// (their task tokens stay open and are waited on again).
     pub fn shutdown(&self) {
+        self.inner.tokens.shutting_down();
         for s in &self.inner.shards {
             let _ = s.send(Command::Shutdown);
         }

@@ -1,7 +1,9 @@
 //! What a Task state calls, seen from the engine: a [`TaskHandler`] answers a [`TaskRequest`].
 //!
 //! The local runner ships one handler, [`CannedTasks`], which answers from a file of recorded
-//! responses per state (the CLI's `--tasks FILE`). Real integrations come with the server.
+//! responses per state (the CLI's `--tasks FILE`). The server's runtime answers activities and
+//! the waiting half of `.waitForTaskToken` callbacks itself (task tokens, see `tokens`); the
+//! handler only performs calls to integrations, and [`Unconfigured`] refuses those by name.
 
 use futures::future::LocalBoxFuture;
 use serde_json::Value;
@@ -17,11 +19,46 @@ pub struct TaskRequest {
     pub parameters: Value,
     pub timeout_seconds: Option<u64>,
     pub heartbeat_seconds: Option<u64>,
+    /// The task token of a `.waitForTaskToken` call (also in `parameters` where the definition
+    /// put `$$.Task.Token`): the call hands it to whoever will answer.
+    pub task_token: Option<String>,
 }
 
 /// Performs Task states' work.
 pub trait TaskHandler {
     fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>>;
+
+    /// The task-token machinery, when the handler runs inside the server's runtime: activities
+    /// are then handed to workers and callbacks wait for SendTask*. Without it (local runs),
+    /// `invoke` answers activities and callbacks directly.
+    fn tokens(&self) -> Option<&dyn crate::tokens::TokenBroker> {
+        None
+    }
+}
+
+/// The server's default: no integration is configured yet, so a Task calling one fails with an
+/// error that names what is missing (activities and task tokens work without configuration).
+pub struct Unconfigured;
+
+impl TaskHandler for Unconfigured {
+    fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>> {
+        Box::pin(async move {
+            let pattern = if req.task_token.is_some() {
+                " (the call that hands out the task token)"
+            } else {
+                ""
+            };
+            Err(StateError::new(
+                "States.TaskFailed",
+                format!(
+                    "No integration is configured for resource '{}'{pattern} in state '{}': \
+                     Stepwise does not call this service yet; configure the integration or \
+                     mock it",
+                    req.resource, req.state_name
+                ),
+            ))
+        })
+    }
 }
 
 /// Answers every task with an error naming the missing configuration.

@@ -1044,6 +1044,7 @@ impl<'a> Run<'a> {
                             parameters: payload,
                             timeout_seconds: None,
                             heartbeat_seconds: None,
+                            task_token: None,
                         })),
                         None => {
                             return Err(TestStateError::validation(format!(

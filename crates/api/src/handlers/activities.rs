@@ -1,5 +1,6 @@
-//! Activities, API side: CreateActivity, DescribeActivity, DeleteActivity, ListActivities.
-//! (Workers' GetActivityTask and SendTask* need the runtime's task tokens: not served yet.)
+//! Activities, API side: CreateActivity, DescribeActivity, DeleteActivity, ListActivities,
+//! and the worker side shared with callbacks: GetActivityTask (60 s long poll) and
+//! SendTaskSuccess/Failure/Heartbeat, answered by the runtime's durable task tokens.
 
 use super::{member_string, or_not_found, page_request, read_tags, with_token};
 use crate::arn::{self, Arn, Resource};
@@ -7,7 +8,16 @@ use crate::error::ApiError;
 use crate::input::Input;
 use crate::service::{now_ms, store_failure, ts, Service};
 use serde_json::{json, Map, Value};
+use std::time::Duration;
+use stepwise_engine::tokens::TokenError;
 use stepwise_store::{ActivityRecord, Error as StoreError, WriteOp};
+
+/// How long GetActivityTask waits for a task before answering without one, as AWS does.
+/// Clients should read with a longer socket timeout (AWS recommends at least 65 s).
+pub const LONG_POLL: Duration = Duration::from_secs(60);
+
+/// The largest task output (`SensitiveData`: 262144 bytes of UTF-8).
+const OUTPUT_MAX: usize = 262_144;
 
 pub fn does_not_exist(arn: &str) -> ApiError {
     ApiError::new(
@@ -124,4 +134,235 @@ pub fn list(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     let mut out = Map::new();
     out.insert("activities".into(), Value::Array(items));
     Ok(with_token(out, p.next_token))
+}
+
+/// A token error as AWS words it.
+fn token_error(e: TokenError) -> ApiError {
+    match e {
+        TokenError::InvalidToken => ApiError::new("InvalidToken", e.to_string(), 400),
+        TokenError::TaskTimedOut => ApiError::new("TaskTimedOut", e.to_string(), 400),
+        TokenError::ActivityDoesNotExist(arn) => does_not_exist(&arn),
+        TokenError::Store(e) => store_failure(e),
+    }
+}
+
+/// GetActivityTask: a scheduled task of the activity for this worker, waiting up to 60 s for
+/// one; without one the answer has no members (`{}`), as AWS's.
+pub fn get_task(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
+    let arn = input.string("activityArn", true, (1, 256), false)?;
+    let worker = input.string("workerName", false, (1, 80), false)?;
+    input.finish()?;
+    let arn = activity_arn(&arn.unwrap_or_default())?;
+    let task = svc
+        .runtime
+        .get_activity_task(&arn, worker, LONG_POLL)
+        .map_err(token_error)?;
+    Ok(match task {
+        Some(t) => json!({"taskToken": t.task_token, "input": t.input}),
+        None => json!({}),
+    })
+}
+
+fn task_token(input: &mut Input) -> Result<Option<String>, ApiError> {
+    input.string("taskToken", true, (1, 1024), false)
+}
+
+/// SendTaskSuccess: `output` must be JSON.
+pub fn send_success(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
+    let token = task_token(&mut input)?;
+    let output = input.string("output", true, (0, OUTPUT_MAX), true)?;
+    if output.as_ref().is_some_and(|o| o.len() > OUTPUT_MAX) {
+        input.push_violation(
+            None,
+            "output",
+            &format!("have length less than or equal to {OUTPUT_MAX}"),
+        );
+    }
+    input.finish()?;
+    let output = output.unwrap_or_default();
+    if serde_json::from_str::<serde::de::IgnoredAny>(&output).is_err() {
+        return Err(ApiError::new(
+            "InvalidOutput",
+            "Invalid Output: the output is not valid JSON",
+            400,
+        ));
+    }
+    svc.runtime
+        .send_task_success(&token.unwrap_or_default(), output)
+        .map_err(token_error)?;
+    Ok(json!({}))
+}
+
+/// SendTaskFailure: error and cause are optional and recorded only when given.
+pub fn send_failure(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
+    let token = task_token(&mut input)?;
+    let error = input.string("error", false, (0, 256), true)?;
+    let cause = input.string("cause", false, (0, 32_768), true)?;
+    input.finish()?;
+    svc.runtime
+        .send_task_failure(&token.unwrap_or_default(), error, cause)
+        .map_err(token_error)?;
+    Ok(json!({}))
+}
+
+/// SendTaskHeartbeat: restarts the task's heartbeat clock.
+pub fn send_heartbeat(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
+    let token = task_token(&mut input)?;
+    input.finish()?;
+    svc.runtime
+        .send_task_heartbeat(&token.unwrap_or_default())
+        .map_err(token_error)?;
+    Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::actions::dispatch;
+    use crate::error::ApiError;
+    use crate::service::Service;
+    use serde_json::{json, Value};
+
+    fn call(svc: &Service, action: &str, body: Value) -> Result<Value, ApiError> {
+        dispatch(action, body.to_string().as_bytes(), svc)
+    }
+
+    fn service() -> Service {
+        Service::in_memory(crate::Config::default()).expect("service")
+    }
+
+    #[test]
+    fn token_errors_are_aws_shaped() {
+        let svc = service();
+        let e = call(
+            &svc,
+            "SendTaskSuccess",
+            json!({"taskToken": "NoSuchTaskToken", "output": "{}"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str(), e.status),
+            ("InvalidToken", "Invalid Token: 'Invalid token'", 400)
+        );
+        let e = call(&svc, "SendTaskFailure", json!({"taskToken": "x"})).unwrap_err();
+        assert_eq!(e.code, "InvalidToken");
+        let e = call(&svc, "SendTaskHeartbeat", json!({"taskToken": "x"})).unwrap_err();
+        assert_eq!(e.code, "InvalidToken");
+        let e = call(
+            &svc,
+            "SendTaskSuccess",
+            json!({"taskToken": "x", "output": "not json"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidOutput");
+        let e = call(&svc, "SendTaskSuccess", json!({"taskToken": ""})).unwrap_err();
+        assert_eq!(e.code, "ValidationException");
+        assert!(e.message.starts_with("2 validation errors detected"), "{e}");
+        assert!(!e.message.contains("Value '' at 'output'"), "{e}");
+        let e = call(&svc, "SendTaskHeartbeat", json!({"taskToken": 5})).unwrap_err();
+        assert_eq!(e.code, "SerializationException");
+    }
+
+    #[test]
+    fn get_activity_task_validates_and_knows_activities() {
+        let svc = service();
+        let e = call(&svc, "GetActivityTask", json!({})).unwrap_err();
+        assert_eq!(e.code, "ValidationException");
+        let e = call(
+            &svc,
+            "GetActivityTask",
+            json!({"activityArn": "arn:aws:states:us-east-1:123456789012:activity:nope"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            (
+                "ActivityDoesNotExist",
+                "Activity Does Not Exist: 'arn:aws:states:us-east-1:123456789012:activity:nope'"
+            )
+        );
+        let e = call(
+            &svc,
+            "GetActivityTask",
+            json!({"activityArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidArn");
+        let e = call(
+            &svc,
+            "GetActivityTask",
+            json!({"activityArn": "arn:aws:states:us-east-1:123456789012:activity:a",
+                "workerName": "w".repeat(81)}),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "ValidationException");
+    }
+
+    #[test]
+    fn a_worker_takes_and_answers_a_task() {
+        let svc = service();
+        let act = call(&svc, "CreateActivity", json!({"name": "work"})).expect("activity");
+        let act = act["activityArn"].as_str().unwrap_or_default().to_string();
+        let def = json!({"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": act,
+            "End": true}}});
+        let sm = call(
+            &svc,
+            "CreateStateMachine",
+            json!({"name": "m", "definition": def.to_string(),
+                "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .expect("machine");
+        let ex = call(
+            &svc,
+            "StartExecution",
+            json!({"stateMachineArn": sm["stateMachineArn"], "input": "{\"n\":1}"}),
+        )
+        .expect("start");
+        let task = call(
+            &svc,
+            "GetActivityTask",
+            json!({"activityArn": act, "workerName": "w1"}),
+        )
+        .expect("task");
+        assert_eq!(task["input"], "{\"n\":1}");
+        let token = task["taskToken"].as_str().unwrap_or_default().to_string();
+        assert_eq!(
+            call(&svc, "SendTaskHeartbeat", json!({"taskToken": token})).expect("hb"),
+            json!({})
+        );
+        call(
+            &svc,
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{\"ok\":true}"}),
+        )
+        .expect("success");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let d = call(
+                &svc,
+                "DescribeExecution",
+                json!({"executionArn": ex["executionArn"]}),
+            )
+            .expect("describe");
+            if d["status"] == "SUCCEEDED" {
+                assert_eq!(d["output"], "{\"ok\":true}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{d}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let e = call(
+            &svc,
+            "SendTaskFailure",
+            json!({"taskToken": token, "error": "E"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            (
+                "TaskTimedOut",
+                "Task Timed Out: 'Provided task does not exist anymore'"
+            )
+        );
+        svc.shutdown();
+    }
 }

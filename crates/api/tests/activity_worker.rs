@@ -1,0 +1,303 @@
+//! End to end with a real worker process: the `stepwise serve` binary and
+//! `examples/activity_worker.py` (boto3) polling GetActivityTask and answering with
+//! SendTaskSuccess/Failure. Then a restart in the middle of an activity task: the server is
+//! killed (SIGKILL) while an execution waits for a worker, started again on the same data
+//! directory, and a worker started afterwards completes it.
+//!
+//! Skips with a message when boto3 is not importable (scripts/test.sh installs it and sets
+//! STEPWISE_PYTHON) or the binary is not built (`cargo build -p stepwise-cli`; STEPWISE_BIN
+//! overrides its path).
+
+mod common;
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("STEPWISE_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?;
+    let bin = dir.join(format!("stepwise{}", std::env::consts::EXE_SUFFIX));
+    bin.is_file().then_some(bin)
+}
+
+/// Kills the process when the test ends (or fails) with it still running.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn data_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("data dir");
+    dir
+}
+
+/// One API call over plain HTTP/1.0: (status, JSON body).
+fn call(port: u16, action: &str, body: &Value) -> Option<(u16, Value)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+    let payload = body.to_string();
+    let req = format!(
+        "POST / HTTP/1.0\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{payload}",
+        payload.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Some((status, serde_json::from_str(body).unwrap_or_default()))
+}
+
+fn ok(port: u16, action: &str, body: Value) -> Value {
+    let (status, out) = call(port, action, &body).expect("the server answers");
+    assert_eq!(status, 200, "{action} {body}: {out}");
+    out
+}
+
+fn start_server(bin: &Path, port: u16, dir: &Path) -> Proc {
+    let child = Command::new(bin)
+        .args(["serve", "--host", "127.0.0.1", "--log-level", "warn"])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("STEPWISE_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let mut server = Proc(child);
+    let start = Instant::now();
+    while call(port, "ListActivities", &json!({})).is_none() {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("server exited before answering: {status}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "server not up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+fn worker(port: u16, activity: &str, name: &str, max_tasks: usize) -> Proc {
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/activity_worker.py");
+    let child = Command::new(common::python())
+        .arg(script)
+        .args(["--activity-arn", activity, "--worker-name", name])
+        .args(["--max-tasks", &max_tasks.to_string()])
+        .args(["--endpoint", &format!("http://127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the worker starts");
+    Proc(child)
+}
+
+/// Waits for the execution to end; returns DescribeExecution's answer.
+fn finished(port: u16, arn: &str, secs: u64) -> Value {
+    let start = Instant::now();
+    loop {
+        let d = ok(port, "DescribeExecution", json!({"executionArn": arn}));
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "{arn} still running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn history(port: u16, arn: &str) -> Vec<Value> {
+    let h = ok(port, "GetExecutionHistory", json!({"executionArn": arn}));
+    h["events"].as_array().cloned().unwrap_or_default()
+}
+
+fn types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn setup(port: u16, name: &str) -> (String, String) {
+    let act = ok(port, "CreateActivity", json!({"name": name}));
+    let act = act["activityArn"].as_str().expect("arn").to_string();
+    let def = json!({"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": act, "TimeoutSeconds": 120,
+            "HeartbeatSeconds": 60, "End": true}}});
+    let sm = ok(
+        port,
+        "CreateStateMachine",
+        json!({"name": format!("{name}-machine"), "definition": def.to_string(),
+            "roleArn": "arn:aws:iam::123456789012:role/r"}),
+    );
+    (
+        act,
+        sm["stateMachineArn"].as_str().expect("arn").to_string(),
+    )
+}
+
+fn skip() -> Option<PathBuf> {
+    if !common::python_has("boto3") {
+        eprintln!(
+            "SKIP: boto3 is not importable by {} (run scripts/test.sh, or set STEPWISE_PYTHON \
+             to a python with boto3)",
+            common::python()
+        );
+        return None;
+    }
+    let bin = binary();
+    if bin.is_none() {
+        eprintln!("SKIP: the stepwise binary is not built (cargo build -p stepwise-cli)");
+    }
+    bin
+}
+
+#[test]
+fn a_python_worker_answers_activity_tasks() {
+    let Some(bin) = skip() else { return };
+    let dir = data_dir("worker");
+    let port = free_port();
+    let _server = start_server(&bin, port, &dir);
+    let (act, sm) = setup(port, "sums");
+    let mut w = worker(port, &act, "py-worker", 3);
+    let inputs = [
+        json!({"numbers": [1, 2, 3]}),
+        json!({"fail": "cannot add"}),
+        json!({"numbers": [10, 20]}),
+    ];
+    let arns: Vec<String> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let s = ok(
+                port,
+                "StartExecution",
+                json!({"stateMachineArn": sm, "name": format!("e{i}"), "input": input.to_string()}),
+            );
+            s["executionArn"].as_str().expect("arn").to_string()
+        })
+        .collect();
+    let d = finished(port, &arns[0], 60);
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let out: Value = serde_json::from_str(d["output"].as_str().unwrap_or("")).expect("json");
+    assert_eq!(out, json!({"sum": 6, "worker": "py-worker"}));
+    let events = history(port, &arns[0]);
+    assert_eq!(
+        types(&events),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(
+        events[2]["activityScheduledEventDetails"],
+        json!({"resource": act, "input": "{\"numbers\":[1,2,3]}",
+            "inputDetails": {"truncated": false}, "timeoutInSeconds": 120,
+            "heartbeatInSeconds": 60})
+    );
+    assert_eq!(
+        events[3]["activityStartedEventDetails"],
+        json!({"workerName": "py-worker"})
+    );
+
+    let d = finished(port, &arns[1], 60);
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["error"].as_str(),
+            d["cause"].as_str()
+        ),
+        (Some("FAILED"), Some("WorkerError"), Some("cannot add"))
+    );
+    assert!(types(&history(port, &arns[1])).contains(&"ActivityFailed".to_string()));
+
+    let d = finished(port, &arns[2], 60);
+    let out: Value = serde_json::from_str(d["output"].as_str().unwrap_or("")).expect("json");
+    assert_eq!(out, json!({"sum": 30, "worker": "py-worker"}));
+    let status = w.0.wait().expect("worker exits after 3 tasks");
+    assert!(status.success(), "worker: {status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_activity_task_survives_a_server_crash() {
+    let Some(bin) = skip() else { return };
+    let dir = data_dir("worker-crash");
+    let port = free_port();
+    let mut server = start_server(&bin, port, &dir);
+    let (act, sm) = setup(port, "crash");
+    let s = ok(
+        port,
+        "StartExecution",
+        json!({"stateMachineArn": sm, "name": "before-crash",
+            "input": "{\"numbers\": [4, 5]}"}),
+    );
+    let arn = s["executionArn"].as_str().expect("arn").to_string();
+    let start = Instant::now();
+    while !types(&history(port, &arn)).contains(&"ActivityScheduled".to_string()) {
+        assert!(start.elapsed() < Duration::from_secs(20), "never scheduled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // kill -9 while the task waits for a worker.
+    server.0.kill().expect("kill");
+    let _ = server.0.wait();
+    let _server = start_server(&bin, port, &dir);
+    let mut w = worker(port, &act, "after-crash", 1);
+    let d = finished(port, &arn, 60);
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let out: Value = serde_json::from_str(d["output"].as_str().unwrap_or("")).expect("json");
+    assert_eq!(out, json!({"sum": 9, "worker": "after-crash"}));
+    let events = history(port, &arn);
+    assert_eq!(
+        types(&events),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ],
+        "scheduled once, answered once"
+    );
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["id"], json!(i + 1), "gap-free ids");
+    }
+    assert!(w.0.wait().expect("worker exits").success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
