@@ -56,31 +56,7 @@ enum Command {
     /// Point a client at it with e.g. `--endpoint-url http://localhost:8083`. Stops cleanly on
     /// SIGTERM or Ctrl-C; executions still running resume on the next start. Actions not served
     /// yet (activity workers, redrive, map runs, TestState) answer NotImplemented (HTTP 501).
-    Serve {
-        /// TCP port (0 picks a free one; the log says which).
-        #[arg(long, env = "STEPWISE_PORT", default_value_t = 8083)]
-        port: u16,
-        /// Address to listen on (0.0.0.0 to accept connections from other hosts/containers).
-        #[arg(long, env = "STEPWISE_HOST", default_value = "127.0.0.1")]
-        host: String,
-        /// Region used in ARNs.
-        #[arg(long, env = "STEPWISE_REGION", default_value = "us-east-1")]
-        region: String,
-        /// Account ID used in ARNs (12 digits).
-        #[arg(long, env = "STEPWISE_ACCOUNT_ID", default_value = "123456789012")]
-        account: String,
-        /// Directory of the SQLite database (stepwise.db) keeping state machines, executions
-        /// and their history across restarts; `:memory:` keeps nothing. Default: ./.stepwise
-        #[arg(long, env = "STEPWISE_DATA_DIR")]
-        data_dir: Option<PathBuf>,
-        /// Execution worker threads.
-        #[arg(long, env = "STEPWISE_WORKERS", default_value_t = 2)]
-        workers: usize,
-        /// Log filter: error, warn, info, debug, trace or a tracing directive list
-        /// (default: RUST_LOG, else info).
-        #[arg(long)]
-        log_level: Option<String>,
-    },
+    Serve(ServeArgs),
     /// Draw a state machine: SVG (default), Graphviz DOT or Mermaid.
     ///
     /// The SVG uses the same layout as the web console. Exit status: 0 drawn, 2 when the
@@ -98,6 +74,82 @@ enum Command {
         #[arg(long)]
         express: bool,
     },
+}
+
+/// `stepwise serve`'s settings. Each comes from its flag, else its environment variable, else
+/// the configuration file (`--config`), else the default.
+#[derive(Args)]
+struct ServeArgs {
+    /// A TOML file with any of: port, host, region, account, data_dir, workers, log_level.
+    #[arg(long, env = "STEPWISE_CONFIG")]
+    config: Option<PathBuf>,
+    /// TCP port (0 picks a free one; the log says which). Default 8083.
+    #[arg(long, env = "STEPWISE_PORT")]
+    port: Option<u16>,
+    /// Address to listen on (0.0.0.0 to accept connections from other hosts/containers).
+    /// Default 127.0.0.1.
+    #[arg(long, env = "STEPWISE_HOST")]
+    host: Option<String>,
+    /// Region used in ARNs. Default us-east-1.
+    #[arg(long, env = "STEPWISE_REGION")]
+    region: Option<String>,
+    /// Account ID used in ARNs (12 digits). Default 123456789012.
+    #[arg(long, env = "STEPWISE_ACCOUNT_ID")]
+    account: Option<String>,
+    /// Directory of the SQLite database (stepwise.db) keeping state machines, executions
+    /// and their history across restarts; `:memory:` keeps nothing. Default: ./.stepwise
+    #[arg(long, env = "STEPWISE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Execution worker threads. Default 2.
+    #[arg(long, env = "STEPWISE_WORKERS")]
+    workers: Option<usize>,
+    /// Log filter: error, warn, info, debug, trace or a tracing directive list
+    /// (default: RUST_LOG, else info).
+    #[arg(long)]
+    log_level: Option<String>,
+}
+
+/// The configuration file's shape: every field optional, unknown fields refused.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    port: Option<u16>,
+    host: Option<String>,
+    region: Option<String>,
+    account: Option<String>,
+    data_dir: Option<PathBuf>,
+    workers: Option<usize>,
+    log_level: Option<String>,
+}
+
+impl ServeArgs {
+    fn resolve(self) -> Result<(stepwise_api::ServeOptions, Option<String>)> {
+        let file: ServeFile = match &self.config {
+            Some(path) => toml::from_str(&read(path)?)
+                .with_context(|| format!("{} is not a valid configuration file", path.display()))?,
+            None => ServeFile::default(),
+        };
+        let opts = stepwise_api::ServeOptions {
+            host: self
+                .host
+                .or(file.host)
+                .unwrap_or_else(|| "127.0.0.1".into()),
+            port: self.port.or(file.port).unwrap_or(8083),
+            config: stepwise_api::Config {
+                region: self
+                    .region
+                    .or(file.region)
+                    .unwrap_or_else(|| "us-east-1".into()),
+                account_id: self
+                    .account
+                    .or(file.account)
+                    .unwrap_or_else(|| "123456789012".into()),
+                data_dir: self.data_dir.or(file.data_dir),
+                workers: self.workers.or(file.workers).unwrap_or(2),
+            },
+        };
+        Ok((opts, self.log_level.or(file.log_level)))
+    }
 }
 
 #[derive(Args)]
@@ -155,27 +207,10 @@ fn main() -> ExitCode {
             express,
         } => validate(&file, json, express),
         Command::Run(args) => run(args),
-        Command::Serve {
-            port,
-            host,
-            region,
-            account,
-            data_dir,
-            workers,
-            log_level,
-        } => serve(
-            stepwise_api::ServeOptions {
-                host,
-                port,
-                config: stepwise_api::Config {
-                    region,
-                    account_id: account,
-                    data_dir,
-                    workers,
-                },
-            },
-            log_level.as_deref(),
-        ),
+        Command::Serve(args) => match args.resolve() {
+            Ok((opts, log_level)) => serve(opts, log_level.as_deref()),
+            Err(e) => Err(e),
+        },
         Command::Graph {
             file,
             format,

@@ -1355,3 +1355,71 @@ fn example_poll_until_done() {
     // RUNNING, RUNNING, SUCCEEDED: three polls, each after a Wait.
     assert_eq!(events_of(&run, "WaitStateEntered").len(), 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// serve: configuration file
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// GET /healthz answers 200 within a few seconds.
+fn healthy(port: u16) -> bool {
+    use std::io::{Read, Write};
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.1 200") {
+                return true;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn serve_reads_a_toml_configuration_file_and_flags_win() {
+    let (file_port, flag_port) = (free_port(), free_port());
+    let cfg = write_text(
+        "serve.toml",
+        &format!("port = {file_port}\ndata_dir = \":memory:\"\nlog_level = \"warn\"\nregion = \"eu-west-1\"\n"),
+    );
+    let mut child = common::bin()
+        .args(["serve", "--config", s(&cfg)])
+        .spawn()
+        .expect("spawn");
+    let ok = healthy(file_port);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "the port from the file is used");
+
+    let mut child = common::bin()
+        .args([
+            "serve",
+            "--config",
+            s(&cfg),
+            "--port",
+            &flag_port.to_string(),
+        ])
+        .spawn()
+        .expect("spawn");
+    let ok = healthy(flag_port);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "the flag wins over the file");
+
+    let bad = write_text("bad.toml", "prot = 1\n");
+    let out = stepwise(["serve", "--config", s(&bad)]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("not a valid configuration file"),
+        "{}",
+        out.stderr
+    );
+}
