@@ -531,8 +531,11 @@ async fn run_command(
     limit: Duration,
 ) -> Result<CommandOutput, String> {
     use tokio::io::AsyncWriteExt;
-    let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..])
+    let Some((program, args)) = argv.split_first() else {
+        return Err("the function's Command names no program".into());
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
         .envs(env)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -543,7 +546,7 @@ async fn run_command(
     }
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("cannot start {:?}: {e}", argv[0]))?;
+        .map_err(|e| format!("cannot start {program:?}: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A function that never reads its event must not block us: write what fits, then close.
         tokio::spawn(async move {
@@ -557,7 +560,7 @@ async fn run_command(
             stdout: out.stdout,
             stderr: out.stderr,
         }),
-        Ok(Err(e)) => Err(format!("running {:?} failed: {e}", argv[0])),
+        Ok(Err(e)) => Err(format!("running {program:?} failed: {e}")),
         Err(_) => Ok(CommandOutput {
             status: None,
             stdout: Vec::new(),
