@@ -393,12 +393,13 @@ pub fn map_exceeds_tolerance(
     over_count && over_pct
 }
 
-/// Does `ErrorEquals` match this error? `States.ALL` matches everything except
-/// `States.Runtime`'s terminal kinds; `States.TaskFailed` matches any error but timeouts.
+/// Does `ErrorEquals` match this error? `States.ALL` matches everything but `States.Runtime`
+/// (AWS's recordings show it catching `States.DataLimitExceeded` from a task's oversized
+/// result); `States.TaskFailed` matches a task's own errors, not timeouts or `States.*`.
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     error_equals.iter().any(|e| {
         e == error
-            || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)
+            || (e == names::ALL && error != names::RUNTIME)
             || (e == names::TASK_FAILED
                 && error != names::TIMEOUT
                 && error != names::HEARTBEAT_TIMEOUT
@@ -799,6 +800,17 @@ mod tests {
         assert_eq!(retry_delay(&rs, &[1], "X", 0.5), Some((0, 4.0)));
         assert_eq!(retry_delay(&rs, &[2], "X", 0.5), Some((0, 5.0)));
         assert_eq!(retry_delay(&rs, &[3], "X", 0.5), None);
+    }
+
+    #[test]
+    fn states_all_catches_data_limit_but_not_runtime() {
+        let all = vec!["States.ALL".to_string()];
+        assert!(error_matches(&all, "States.DataLimitExceeded"));
+        assert!(error_matches(&all, "Custom.Error"));
+        assert!(!error_matches(&all, "States.Runtime"));
+        let task = vec!["States.TaskFailed".to_string()];
+        assert!(error_matches(&task, "Lambda.Unknown"));
+        assert!(!error_matches(&task, "States.Timeout"));
     }
 
     #[test]
