@@ -8,9 +8,7 @@ use std::process::ExitCode;
 use stepwise_asl::diagnostic::Diagnostic;
 use stepwise_asl::validate::{MachineType, ValidateOptions};
 use stepwise_asl::StateMachine;
-use stepwise_engine::{
-    run_local_with, CannedTasks, ExecutionStatus, NoTasks, RunOptions, TaskHandler,
-};
+use stepwise_engine::{run_local_with, CannedTasks, ExecutionStatus, RunOptions, TaskHandler};
 
 #[derive(Parser)]
 #[command(
@@ -181,6 +179,23 @@ struct RunArgs {
     /// Run as an EXPRESS state machine.
     #[arg(long)]
     express: bool,
+    /// Mocked integrations in the Step Functions Local MockConfigFile format; pick the test
+    /// case with --test-case (the state machine is looked up by --state-machine-name).
+    #[arg(long, env = "SFN_MOCK_CONFIG", requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The MockConfigFile test case to run.
+    #[arg(long)]
+    test_case: Option<String>,
+    /// The state machine's name (ARNs, mock selection). Default: the file name without extensions.
+    #[arg(long)]
+    state_machine_name: Option<String>,
+    /// Local Lambda functions (URL, command or Lambda-API endpoint per function name); see
+    /// examples/integrations/README.md.
+    #[arg(long, env = "STEPWISE_LAMBDA_CONFIG")]
+    lambda_config: Option<PathBuf>,
+    /// Connections for HTTP Tasks (authentication by connection ARN or name).
+    #[arg(long, env = "STEPWISE_CONNECTIONS")]
+    connections: Option<PathBuf>,
 }
 
 /// Prints a line on stdout; a closed stdout (`stepwise run … | head`) ends quietly instead of
@@ -332,6 +347,15 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let sm_name = match &args.state_machine_name {
+        Some(n) => n.clone(),
+        None => args
+            .file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(|s| s.split('.').next().unwrap_or(s).to_string())
+            .unwrap_or_else(|| "local".into()),
+    };
     let tasks: Box<dyn TaskHandler> = match &args.tasks {
         Some(f) => {
             let v: Value = serde_json::from_str(&read(f)?)
@@ -341,14 +365,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
                 Err(e) => bail!("{}: {e}", f.display()),
             }
         }
-        None => Box::new(NoTasks),
+        None => Box::new(integrations(&args, &sm_name)?),
     };
-    let sm_name = args
-        .file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .map(|s| s.split('.').next().unwrap_or(s).to_string())
-        .unwrap_or_else(|| "local".into());
     let opts = RunOptions {
         seed: args.seed.unwrap_or_else(rand_seed),
         record_history: args.history,
@@ -381,6 +399,35 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The integrations a local run calls: mocks, local Lambda functions, HTTP connections. What is
+/// not configured fails with an error naming the missing configuration.
+fn integrations(args: &RunArgs, sm_name: &str) -> Result<stepwise_resources::Integrations> {
+    use std::sync::Arc;
+    let mut i = stepwise_resources::Integrations::new();
+    if let Some(path) = &args.mock_config {
+        let mocks = stepwise_resources::MockConfig::load(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let test_case = args.test_case.clone().unwrap_or_default();
+        mocks
+            .check_test_case(sm_name, &test_case)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        i = i.with_mocks(Arc::new(mocks));
+    }
+    if let Some(path) = &args.lambda_config {
+        let f = stepwise_resources::LambdaFunctions::load(path).map_err(anyhow::Error::msg)?;
+        i = i.with_lambda(Arc::new(f));
+    }
+    if let Some(path) = &args.connections {
+        let c = stepwise_resources::Connections::load(path).map_err(anyhow::Error::msg)?;
+        i = i.with_connections(Arc::new(c));
+    }
+    Ok(i.with_context(stepwise_resources::ExecutionContext {
+        execution_arn: None,
+        state_machine_name: Some(sm_name.to_string()),
+        test_case: args.test_case.clone(),
+    }))
 }
 
 fn rand_seed() -> u64 {

@@ -900,9 +900,10 @@ fn task_without_canned_response_names_the_missing_configuration() {
     // No --tasks at all …
     let out = run_def(&def, &json!({}), &[]);
     out.assert_code(1);
-    assert!(out.stderr.contains("States.TaskFailed"), "{}", out.stderr);
+    assert!(out.stderr.contains("States.Runtime"), "{}", out.stderr);
     assert!(out.stderr.contains("Unconfigured"), "{}", out.stderr);
-    assert!(out.stderr.contains("--tasks"), "{}", out.stderr);
+    assert!(out.stderr.contains("--lambda-config"), "{}", out.stderr);
+    assert!(out.stderr.contains("--mock-config"), "{}", out.stderr);
     // … or a tasks file that answers other states only.
     let tasks = write_json("tasks.json", &json!({"Other": {"Return": 1}}));
     let out = run_def(&def, &json!({}), &["--tasks", s(&tasks)]);
@@ -1422,4 +1423,37 @@ fn serve_reads_a_toml_configuration_file_and_flags_win() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn mock_config_test_cases_answer_task_states() {
+    let dir = examples_dir();
+    let def = dir.join("order-processing.asl.json");
+    let mocks = dir.join("integrations/order-processing.mock-config.json");
+    let input = dir.join("order-processing.input.json");
+    let out = stepwise([
+        "run",
+        s(&def),
+        "--input-file",
+        s(&input),
+        "--skip-waits",
+        "--mock-config",
+        s(&mocks),
+        "--test-case",
+        "HappyPath",
+    ]);
+    out.assert_code(0);
+    // An unknown test case is refused before anything runs.
+    let out = stepwise([
+        "run",
+        s(&def),
+        "--input-file",
+        s(&input),
+        "--mock-config",
+        s(&mocks),
+        "--test-case",
+        "NoSuchCase",
+    ]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("NoSuchCase"), "{}", out.stderr);
 }
