@@ -932,6 +932,7 @@ impl Executions for SqliteStore {
                      AND (?2 IS NULL OR state_machine_arn = ?2 OR version_arn = ?2 \
                           OR alias_arn = ?2) \
                      AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR parent_arn = ?4) \
+                     AND (?6 IS NULL OR (COALESCE(json_extract(body, '$.redrive_count'), 0) > 0) = ?6) \
                      ORDER BY seq DESC LIMIT ?5"
                 ),
                 params![
@@ -939,7 +940,8 @@ impl Executions for SqliteStore {
                     filter.state_machine_arn,
                     filter.status.map(|s| s.as_str()),
                     filter.parent_arn,
-                    limit as i64 + 1
+                    limit as i64 + 1,
+                    filter.redriven
                 ],
             )?;
             page_of("execution", Listing::Executions, limit, rows)

@@ -383,6 +383,9 @@ pub struct ExecutionFilter {
     pub state_machine_arn: Option<String>,
     pub status: Option<ExecutionStatus>,
     pub parent_arn: Option<String>,
+    /// ListExecutions' redriveFilter: `Some(true)` keeps redriven executions only,
+    /// `Some(false)` those never redriven.
+    pub redriven: Option<bool>,
 }
 
 impl ExecutionFilter {
@@ -397,6 +400,7 @@ impl ExecutionFilter {
                 .parent_arn
                 .as_deref()
                 .is_none_or(|p| e.parent_arn.as_deref() == Some(p))
+            && self.redriven.is_none_or(|r| (e.redrive_count > 0) == r)
     }
 }
 

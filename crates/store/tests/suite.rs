@@ -275,6 +275,12 @@ fn executions_and_filters<S: Store>(s: &S) {
         ..Default::default()
     };
     assert_eq!(names(by_parent), ["child"]);
+    let redriven = |r: bool| ExecutionFilter {
+        redriven: Some(r),
+        ..Default::default()
+    };
+    assert!(names(redriven(true)).is_empty());
+    assert_eq!(names(redriven(false)).len(), 4);
 
     // Paging newest first.
     let first = s
