@@ -242,7 +242,9 @@ impl EventSink for StoreSink {
                     for r in store.write_batch(ops)? {
                         match r {
                             // A child recorded before a crash is recorded again on replay.
-                            Ok(_) | Err(stepwise_store::Error::AlreadyExists { .. }) => {}
+                            Ok(_)
+                            | Err(stepwise_store::Error::AlreadyExists { .. })
+                            | Err(stepwise_store::Error::Conflict(_)) => {}
                             Err(e) => return Err(e),
                         }
                     }
@@ -270,21 +272,28 @@ impl EventSink for StoreSink {
         }
     }
 
-    fn child_execution(&self, record: ExecutionRecord, events: Vec<HistoryEvent>) {
+    fn child_execution(&self, record: ExecutionRecord, events: Vec<HistoryEvent>, redriven: bool) {
         let arn = record.arn.clone();
-        let update = events.last().and_then(terminal_update);
+        let update = events.last().and_then(terminal_update).map(|mut u| {
+            u.redrive_count = record.redrive_count;
+            u.redrive_date = record.redrive_date;
+            u
+        });
         let rows = events.iter().map(to_row).collect();
-        // Created with its history and end in one step: never RUNNING in the store, so
-        // recovery never tries to resume it.
-        let mut created = record;
-        created.status = ExecutionStatus::Running;
+        let append = WriteOp::AppendEvents {
+            execution_arn: arn,
+            events: rows,
+            update,
+        };
+        if redriven {
+            self.children.borrow_mut().push(append);
+            return;
+        }
+        // Created with its history and end in one step: never RUNNING for long enough to be
+        // seen, so recovery never tries to resume it.
         self.children.borrow_mut().push(WriteOp::Group(vec![
-            WriteOp::CreateExecution(created),
-            WriteOp::AppendEvents {
-                execution_arn: arn,
-                events: rows,
-                update,
-            },
+            WriteOp::CreateExecution(record),
+            append,
         ]));
     }
 

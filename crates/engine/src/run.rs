@@ -183,7 +183,15 @@ pub trait EventSink {
     fn map_run(&self, _run: &Rc<MapRunLive>) {}
     /// A distributed Map's child execution ended: its record and short history are stored at
     /// the next flush.
-    fn child_execution(&self, _record: ExecutionRecord, _events: Vec<HistoryEvent>) {}
+    /// `redriven`: the child was recorded before (it failed before a redrive): its history
+    /// continues.
+    fn child_execution(
+        &self,
+        _record: ExecutionRecord,
+        _events: Vec<HistoryEvent>,
+        _redriven: bool,
+    ) {
+    }
     /// Child executions of a Map Run that earlier attempts already finished (before a crash
     /// or a redrive), by execution ARN: succeeded ones are not run again.
     fn finished_children(
@@ -422,7 +430,9 @@ impl ReplayLog {
             if !main && succeeded {
                 continue;
             }
-            let entered = evs.iter().rposition(|(_, k, _)| k.ends_with("StateEntered"));
+            let entered = evs
+                .iter()
+                .rposition(|(_, k, _)| k.ends_with("StateEntered"));
             let cut_from = match entered {
                 None => evs
                     .iter()
@@ -436,7 +446,9 @@ impl ReplayLog {
                         None => i,
                         Some(&j) => {
                             let mut k = j + 1;
-                            while k < evs.len() && matches!(evs[k].1, "MapRunStarted" | "MapRunRedriven") {
+                            while k < evs.len()
+                                && matches!(evs[k].1, "MapRunStarted" | "MapRunRedriven")
+                            {
                                 k += 1;
                             }
                             let prefix = format!("{thread}/{}.{}.", evs[i].2, starts.len() - 1);
@@ -458,7 +470,11 @@ impl ReplayLog {
                 .map(|(seq, _, _)| *seq)
                 .unwrap_or_else(|| evs.last().map_or(0, |(seq, _, _)| seq.saturating_add(1)));
             cuts.push((thread.clone(), at));
-            dropped.extend(evs[cut_from..].iter().map(|(seq, _, _)| (thread.clone(), *seq)));
+            dropped.extend(
+                evs[cut_from..]
+                    .iter()
+                    .map(|(seq, _, _)| (thread.clone(), *seq)),
+            );
         }
         for key in dropped {
             self.events.remove(&key);
@@ -2609,16 +2625,28 @@ impl<'m> Exec<'m> {
         let mut running = FuturesUnordered::new();
         let mut last_write = std::time::Instant::now();
         let mut unwritten = 0usize;
-        let start_one = |i: usize, block: &'a States, input: Value, item: Option<MapItem<'a>>| {
-            let th = f.parent.child(f.entered, f.attempt, i, f.parent_event, true);
+        let start_one = |i: usize,
+                         block: &'a States,
+                         input: Value,
+                         item: Option<MapItem<'a>>,
+                         previous: Option<ExecutionRecord>| {
+            let th = f
+                .parent
+                .child(f.entered, f.attempt, i, f.parent_event, true);
             let input_text = self.sink.is_some().then(|| to_text(&input));
             let started = self.clock.now();
             async move {
                 let mut local = Vars::child(f.shared.clone());
                 let r = self.run_block(block, input, &th, &mut local, item).await;
-                (i, r, started, input_text)
+                (i, r, started, input_text, previous)
             }
         };
+        // Children finished since the latest redrive (or ever, without one) keep their outcome;
+        // children that failed before it run again (a redrive of the child).
+        let since = self
+            .replay
+            .redriven
+            .map_or(i64::MIN, |(_, t)| t.timestamp_millis());
         // A child that finished as soon as it started, handled before more are started.
         let mut ready = None;
         loop {
@@ -2630,23 +2658,33 @@ impl<'m> Exec<'m> {
                         let Some((i, (block, input, item))) = pending.next() else {
                             break;
                         };
-                        let done = finished
-                            .get(&child_execution_arn(&arn, i))
-                            .filter(|r| r.status == StoredStatus::Succeeded);
-                        if let Some(rec) = done {
-                            let out = rec.output.as_deref().unwrap_or("null");
-                            results[i] = Some(serde_json::from_str(out).unwrap_or(Value::Null));
+                        let previous = finished.get(&child_execution_arn(&arn, i));
+                        let kept = previous.filter(|r| {
+                            r.status == StoredStatus::Succeeded
+                                || r.stop_date.unwrap_or(i64::MIN) >= since
+                        });
+                        if let Some(rec) = kept {
+                            let r = if rec.status == StoredStatus::Succeeded {
+                                let out = rec.output.as_deref().unwrap_or("null");
+                                Ok(serde_json::from_str(out).unwrap_or(Value::Null))
+                            } else {
+                                Err(Failure {
+                                    error: rec.error.clone(),
+                                    cause: rec.cause.clone(),
+                                })
+                            };
                             run.counts(|c| {
                                 c.pending = c.pending.saturating_sub(1);
-                                c.succeeded += 1;
+                                c.running += 1;
                             });
-                            continue;
+                            ready = Some((i, r, self.clock.now(), None, None));
+                            break;
                         }
                         run.counts(|c| {
                             c.pending = c.pending.saturating_sub(1);
                             c.running += 1;
                         });
-                        running.push(start_one(i, block, input, item));
+                        running.push(start_one(i, block, input, item, previous.cloned()));
                         // Memory follows active children, not the item count.
                         if let Some(Some(done)) = running.next().now_or_never() {
                             ready = Some(done);
@@ -2669,11 +2707,12 @@ impl<'m> Exec<'m> {
                     }
                 }
             };
-            let (i, r, started, input_text) = next;
+            let (i, r, started, input_text, previous) = next;
             run.counts(|c| c.running = c.running.saturating_sub(1));
             if let (Some(sink), Some(input_text)) = (self.sink, input_text) {
-                let (rec, events) = self.child_record(run, i, started, input_text, &r);
-                sink.child_execution(rec, events);
+                let (rec, events) =
+                    self.child_record(run, i, started, input_text, &r, previous.as_ref());
+                sink.child_execution(rec, events, previous.is_some());
                 unwritten += 1;
             }
             match r {
@@ -2723,23 +2762,38 @@ impl<'m> Exec<'m> {
         started: DateTime<Utc>,
         input: String,
         r: &Result<Value, Failure>,
+        previous: Option<&ExecutionRecord>,
     ) -> (ExecutionRecord, Vec<HistoryEvent>) {
         let map_run_arn = run.record.borrow().arn.clone();
         let arn = child_execution_arn(&map_run_arn, index);
         let name = arn.rsplit(':').next().unwrap_or_default().to_string();
         let stopped = self.clock.now();
         let thread: Arc<str> = Arc::from("");
-        let start_event = HistoryEvent {
-            id: 1,
-            previous_event_id: 0,
-            timestamp: started,
-            kind: "ExecutionStarted",
-            details: Details::ExecutionStarted {
-                input: input.clone(),
-                role_arn: self.opts.role_arn.clone(),
+        // A child run again after a redrive continues its history after `ExecutionRedriven`.
+        let last = previous.map_or(0, |p| p.last_event_id);
+        let redrive_count = previous.map_or(0, |p| p.redrive_count + 1);
+        let start_event = match previous {
+            None => HistoryEvent {
+                id: 1,
+                previous_event_id: 0,
+                timestamp: started,
+                kind: "ExecutionStarted",
+                details: Details::ExecutionStarted {
+                    input: input.clone(),
+                    role_arn: self.opts.role_arn.clone(),
+                },
+                thread: thread.clone(),
+                seq: 0,
             },
-            thread: thread.clone(),
-            seq: 0,
+            Some(_) => HistoryEvent {
+                id: last + 1,
+                previous_event_id: last,
+                timestamp: started,
+                kind: "ExecutionRedriven",
+                details: Details::Json(json!({ "redriveCount": redrive_count })),
+                thread: Arc::from(REDRIVE_THREAD),
+                seq: redrive_count,
+            },
         };
         let (status, output, error, cause, end) = match r {
             Ok(v) => {
@@ -2749,7 +2803,10 @@ impl<'m> Exec<'m> {
                     Some(text.clone()),
                     None,
                     None,
-                    ("ExecutionSucceeded", Details::ExecutionSucceeded { output: text }),
+                    (
+                        "ExecutionSucceeded",
+                        Details::ExecutionSucceeded { output: text },
+                    ),
                 )
             }
             Err(f) => (
@@ -2767,8 +2824,8 @@ impl<'m> Exec<'m> {
             ),
         };
         let end_event = HistoryEvent {
-            id: 2,
-            previous_event_id: 1,
+            id: start_event.id + 1,
+            previous_event_id: start_event.id,
             timestamp: stopped,
             kind: end.0,
             details: end.1,
@@ -2786,15 +2843,15 @@ impl<'m> Exec<'m> {
             output,
             error,
             cause,
-            start_date: started.timestamp_millis(),
+            start_date: previous.map_or(started.timestamp_millis(), |p| p.start_date),
             stop_date: Some(stopped.timestamp_millis()),
-            redrive_count: 0,
-            redrive_date: None,
+            redrive_count,
+            redrive_date: previous.map(|_| started.timestamp_millis()),
             parent_arn: Some(map_run_arn),
             definition: String::new(),
             role_arn: self.opts.role_arn.clone(),
             revision_id: String::new(),
-            last_event_id: 2,
+            last_event_id: last + 2,
         };
         (rec, vec![start_event, end_event])
     }

@@ -930,7 +930,11 @@ pub fn redrivable(rec: &ExecutionRecord, now: i64) -> Result<(), String> {
             ))
         }
     }
-    if rec.parent_arn.as_deref().is_some_and(|p| p.contains(":mapRun:")) {
+    if rec
+        .parent_arn
+        .as_deref()
+        .is_some_and(|p| p.contains(":mapRun:"))
+    {
         // A child of a distributed Map is run again by redriving its parent execution.
         return Err("Execution is a child execution of a Map Run and cannot be redriven on its own; redrive its parent execution".into());
     }
