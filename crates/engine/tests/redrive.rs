@@ -604,3 +604,93 @@ fn stopping_an_execution_aborts_its_map_run() {
     assert!(run.stop_date.is_some());
     rt.shutdown();
 }
+
+#[test]
+fn a_distributed_map_of_10000_items_records_every_child() {
+    let (_dir, store) = open();
+    let rt = runtime(&store, &Flaky::default());
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ResultSelector": {"n.$": "States.ArrayLength($)"}, "End": true}}});
+    let sm = machine("big", def);
+    let items: Vec<u32> = (0..10_000).collect();
+    let t0 = Instant::now();
+    let arn = start(&rt, &sm, "e", json!(items));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let rec = store.get_execution(&arn).unwrap();
+        if rec.status != ExecutionStatus::Running {
+            break rec;
+        }
+        assert!(Instant::now() < deadline, "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!("10,000 children in {:?}", t0.elapsed());
+    assert_eq!(done.output.as_deref(), Some(r#"{"n":10000}"#));
+    let run = store
+        .list_map_runs(&arn, &PageRequest::first(1))
+        .unwrap()
+        .items[0]
+        .clone();
+    assert_eq!(
+        (run.item_counts.succeeded, run.item_counts.total),
+        (10_000, 10_000)
+    );
+    let mut page = PageRequest::first(1000);
+    let mut n = 0;
+    loop {
+        let p = store
+            .list_executions(
+                &ExecutionFilter {
+                    parent_arn: Some(run.arn.clone()),
+                    ..Default::default()
+                },
+                &page,
+            )
+            .unwrap();
+        n += p.items.len();
+        match p.next_token {
+            Some(t) => page.next_token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(n, 10_000);
+    rt.shutdown();
+}
+
+#[test]
+fn a_redrive_reruns_only_the_failed_branch_of_a_parallel() {
+    let (_dir, store) = open();
+    let tasks = Flaky::default();
+    tasks.fail.store(true, Ordering::SeqCst);
+    let rt = runtime(&store, &tasks);
+    let branch = |key: &str, fail: bool| {
+        json!({"StartAt": key, "States": {key: {"Type": "Task", "Resource": FN,
+            "Parameters": {"key": key, "fail": fail}, "End": true}}})
+    };
+    let sm = machine(
+        "par",
+        json!({"StartAt": "Par", "States": {"Par": {"Type": "Parallel",
+            "Branches": [branch("ok", false), branch("bad", true)], "End": true}}}),
+    );
+    let arn = start(&rt, &sm, "e", json!({}));
+    wait_for(&*store, &arn, ExecutionStatus::Failed);
+    let ok_calls = tasks.calls("\"ok\"");
+    tasks.fail.store(false, Ordering::SeqCst);
+    rt.redrive_execution(&arn).expect("redrive");
+    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    assert_eq!(tasks.calls("\"bad\""), 2);
+    // The branch that had succeeded is not run again (it may not have finished before its
+    // sibling failed, and then it runs now).
+    assert_eq!(
+        tasks.calls("\"ok\""),
+        1,
+        "ok ran {ok_calls} time(s) before the redrive"
+    );
+    let out: Value = serde_json::from_str(done.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out[0]["key"], "ok");
+    assert_eq!(out[1]["key"], "bad");
+    gap_free(&history(&*store, &arn));
+    rt.shutdown();
+}
