@@ -18,7 +18,7 @@ pub enum Support {
 
 /// All operations of the service model, in the model's order.
 pub const ACTIONS: [(&str, Support); 37] = {
-    use Support::{Implemented as I, NotYetImplemented as N};
+    use Support::Implemented as I;
     [
         ("CreateActivity", I),
         ("CreateStateMachine", I),
@@ -29,7 +29,7 @@ pub const ACTIONS: [(&str, Support); 37] = {
         ("DeleteStateMachineVersion", I),
         ("DescribeActivity", I),
         ("DescribeExecution", I),
-        ("DescribeMapRun", N),
+        ("DescribeMapRun", I),
         ("DescribeStateMachine", I),
         ("DescribeStateMachineAlias", I),
         ("DescribeStateMachineForExecution", I),
@@ -37,13 +37,13 @@ pub const ACTIONS: [(&str, Support); 37] = {
         ("GetExecutionHistory", I),
         ("ListActivities", I),
         ("ListExecutions", I),
-        ("ListMapRuns", N),
+        ("ListMapRuns", I),
         ("ListStateMachineAliases", I),
         ("ListStateMachineVersions", I),
         ("ListStateMachines", I),
         ("ListTagsForResource", I),
         ("PublishStateMachineVersion", I),
-        ("RedriveExecution", N),
+        ("RedriveExecution", I),
         ("SendTaskFailure", I),
         ("SendTaskHeartbeat", I),
         ("SendTaskSuccess", I),
@@ -53,7 +53,7 @@ pub const ACTIONS: [(&str, Support); 37] = {
         ("TagResource", I),
         ("TestState", I),
         ("UntagResource", I),
-        ("UpdateMapRun", N),
+        ("UpdateMapRun", I),
         ("UpdateStateMachine", I),
         ("UpdateStateMachineAlias", I),
         ("ValidateStateMachineDefinition", I),
@@ -67,7 +67,7 @@ pub fn support(action: &str) -> Option<Support> {
 
 /// Runs one action on a request body; the answer is the JSON output structure.
 pub fn dispatch(action: &str, body: &[u8], svc: &Service) -> Result<Value, ApiError> {
-    use crate::handlers::{activities, aliases, executions, machines, tags};
+    use crate::handlers::{activities, aliases, executions, machines, map_runs, tags};
     match support(action) {
         None => Err(ApiError::unknown_operation(format!(
             "Operation {action} is not supported by AWSStepFunctions"
@@ -77,6 +77,8 @@ pub fn dispatch(action: &str, body: &[u8], svc: &Service) -> Result<Value, ApiEr
             Input::parse(body)?;
             Err(ApiError::not_implemented(action))
         }
+        // Reads its float member from the body itself.
+        Some(Support::Implemented) if action == "UpdateMapRun" => map_runs::update(svc, body),
         Some(Support::Implemented) => {
             let input = Input::parse(body)?;
             match action {
@@ -111,6 +113,9 @@ pub fn dispatch(action: &str, body: &[u8], svc: &Service) -> Result<Value, ApiEr
                 "DescribeExecution" => executions::describe(svc, input),
                 "ListExecutions" => executions::list(svc, input),
                 "GetExecutionHistory" => executions::history(svc, input),
+                "RedriveExecution" => executions::redrive(svc, input),
+                "DescribeMapRun" => map_runs::describe(svc, input),
+                "ListMapRuns" => map_runs::list(svc, input),
                 "TestState" => crate::handlers::test_state::test(svc, input),
                 "DescribeStateMachineForExecution" => {
                     executions::describe_state_machine_for(svc, input)

@@ -33,10 +33,10 @@
 //! UntagResource, ListTagsForResource, on state machines and activities), activities
 //! (Create/Describe/Delete/ListActivities) and executions (StartExecution through a machine,
 //! version or alias ARN, StartSyncExecution, StopExecution, DescribeExecution, ListExecutions,
-//! GetExecutionHistory, DescribeStateMachineForExecution).
+//! GetExecutionHistory, DescribeStateMachineForExecution, RedriveExecution) and map runs
+//! (DescribeMapRun, ListMapRuns, UpdateMapRun).
 //!
-//! **Not yet implemented** (answer `NotImplemented`, never a made-up result):
-//! RedriveExecution and map runs (DescribeMapRun, ListMapRuns, UpdateMapRun).
+//! **Not yet implemented**: none; all 37 actions of the model are served.
 //!
 //! # Storage
 //! [`service::Service`] holds the configuration, the store and the execution runtime.

@@ -585,6 +585,131 @@ fn every_implemented_action_answers_in_the_model_shape() {
     assert_eq!(t["status"], "RETRIABLE", "{t}");
     r.err("TestState", json!({"definition": "{"}), "InvalidDefinition");
 
+    // Redrive: a failed execution is redriven (its Fail state runs again), a succeeded one is
+    // refused.
+    let fdef = r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}"#;
+    r.ok(
+        "CreateStateMachine",
+        json!({"name": "f", "definition": fdef, "roleArn": ROLE}),
+    );
+    let fx = r.ok(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{p}:stateMachine:f"), "name": "fx"}),
+    );
+    let fx = fx["executionArn"].as_str().expect("arn").to_string();
+    let done = |r: &mut Run, arn: &str| loop {
+        let d = r.ok("DescribeExecution", json!({"executionArn": arn}));
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let d = done(&mut r, &fx);
+    assert_eq!(
+        (&d["status"], &d["redriveStatus"]),
+        (&json!("FAILED"), &json!("REDRIVABLE"))
+    );
+    let rd = r.ok(
+        "RedriveExecution",
+        json!({"executionArn": fx, "clientToken": "t-1"}),
+    );
+    assert!(rd["redriveDate"].is_number(), "{rd}");
+    let d = done(&mut r, &fx);
+    assert_eq!(
+        (&d["status"], &d["redriveCount"]),
+        (&json!("FAILED"), &json!(1))
+    );
+    let l = r.ok(
+        "ListExecutions",
+        json!({"stateMachineArn": format!("{p}:stateMachine:f"), "redriveFilter": "REDRIVEN"}),
+    );
+    assert_eq!(l["executions"][0]["executionArn"], fx);
+    let msg = r.err(
+        "RedriveExecution",
+        json!({"executionArn": exec}),
+        "ExecutionNotRedrivable",
+    );
+    assert_eq!(msg, "Execution is SUCCEEDED and cannot be redriven");
+    r.err(
+        "RedriveExecution",
+        json!({"executionArn": format!("{p}:execution:f:nope")}),
+        "ExecutionDoesNotExist",
+    );
+    r.err(
+        "RedriveExecution",
+        json!({"executionArn": format!("{p}:stateMachine:f")}),
+        "InvalidArn",
+    );
+
+    // Map runs: a distributed Map's run, its child executions, UpdateMapRun.
+    let ddef = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "Label": "L",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    r.ok(
+        "CreateStateMachine",
+        json!({"name": "d", "definition": ddef.to_string(), "roleArn": ROLE}),
+    );
+    let dx = r.ok(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{p}:stateMachine:d"), "input": "[1, 2, 3]"}),
+    );
+    let dx = dx["executionArn"].as_str().expect("arn").to_string();
+    assert_eq!(done(&mut r, &dx)["status"], "SUCCEEDED");
+    let runs = r.ok("ListMapRuns", json!({"executionArn": dx, "maxResults": 1}));
+    let run = runs["mapRuns"][0]["mapRunArn"]
+        .as_str()
+        .expect("a map run")
+        .to_string();
+    assert!(run.starts_with(&format!("{p}:mapRun:d/L:")), "{run}");
+    let m = r.ok("DescribeMapRun", json!({"mapRunArn": run}));
+    assert_eq!(m["status"], "SUCCEEDED", "{m}");
+    assert_eq!(m["itemCounts"]["succeeded"], 3, "{m}");
+    assert_eq!(m["executionCounts"]["total"], 3, "{m}");
+    r.ok(
+        "UpdateMapRun",
+        json!({"mapRunArn": run, "maxConcurrency": 5, "toleratedFailurePercentage": 12.5,
+               "toleratedFailureCount": 1}),
+    );
+    let m = r.ok("DescribeMapRun", json!({"mapRunArn": run}));
+    assert_eq!(
+        (&m["maxConcurrency"], &m["toleratedFailurePercentage"]),
+        (&json!(5), &json!(12.5))
+    );
+    let kids = r.ok("ListExecutions", json!({"mapRunArn": run}));
+    let kids = kids["executions"].as_array().expect("children").clone();
+    assert_eq!(kids.len(), 3);
+    assert_eq!(kids[0]["mapRunArn"], run);
+    let kid = kids[0]["executionArn"].as_str().expect("arn").to_string();
+    let k = r.ok("DescribeExecution", json!({"executionArn": kid}));
+    assert_eq!(k["mapRunArn"], run);
+    r.ok("GetExecutionHistory", json!({"executionArn": kid}));
+    r.err(
+        "DescribeMapRun",
+        json!({"mapRunArn": format!("{run}0")}),
+        "ResourceNotFound",
+    );
+    r.err(
+        "UpdateMapRun",
+        json!({"mapRunArn": format!("{run}0"), "maxConcurrency": 1}),
+        "ResourceNotFound",
+    );
+    r.err(
+        "UpdateMapRun",
+        json!({"mapRunArn": run, "toleratedFailurePercentage": 101}),
+        "ValidationException",
+    );
+    r.err("DescribeMapRun", json!({"mapRunArn": dx}), "InvalidArn");
+    r.err(
+        "ListMapRuns",
+        json!({"executionArn": format!("{p}:execution:d:nope")}),
+        "ExecutionDoesNotExist",
+    );
+    r.err(
+        "ListMapRuns",
+        json!({"executionArn": dx, "nextToken": "bad"}),
+        "InvalidToken",
+    );
+
     let implemented: Vec<&str> = ACTIONS
         .iter()
         .filter(|(_, s)| *s == Support::Implemented)

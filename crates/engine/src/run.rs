@@ -29,6 +29,9 @@ use stepwise_asl::model::{
 use stepwise_asl::step::{self, EvalError, JsonataScope, Scope};
 use stepwise_asl::template::Template;
 use stepwise_asl::StateMachine;
+use stepwise_store::{
+    ExecutionRecord, ExecutionStatus as StoredStatus, MapRunCounts, MapRunRecord, MapRunStatus,
+};
 
 /// 256 KiB: the largest input/output/result a state may carry.
 pub const PAYLOAD_LIMIT: usize = 262_144;
@@ -175,6 +178,78 @@ pub trait EventSink {
     fn record(&self, event: &HistoryEvent);
     /// Resolves once everything recorded so far is durable.
     fn flush(&self) -> LocalBoxFuture<'_, ()>;
+    /// A Map Run changed (started, counts moved, ended): its record as it then stands is
+    /// stored at the next flush. The sink may also let UpdateMapRun reach it while it runs.
+    fn map_run(&self, _run: &Rc<MapRunLive>) {}
+    /// A distributed Map's child execution ended: its record and short history are stored at
+    /// the next flush.
+    /// `redriven`: the child was recorded before (it failed before a redrive): its history
+    /// continues.
+    fn child_execution(
+        &self,
+        _record: ExecutionRecord,
+        _events: Vec<HistoryEvent>,
+        _redriven: bool,
+    ) {
+    }
+    /// Child executions of a Map Run that earlier attempts already finished (before a crash
+    /// or a redrive), by execution ARN: succeeded ones are not run again.
+    fn finished_children(
+        &self,
+        _map_run_arn: &str,
+    ) -> LocalBoxFuture<'_, HashMap<String, ExecutionRecord>> {
+        Box::pin(async { HashMap::new() })
+    }
+}
+
+/// A running distributed Map's Map Run: its record (counts, settings) and the settings
+/// UpdateMapRun may change while it runs.
+pub struct MapRunLive {
+    pub record: RefCell<MapRunRecord>,
+    /// `ToleratedFailureCount`/`Percentage` as the Map states them (`None`: not set, the
+    /// first failed child fails the run).
+    pub tolerated_count: Cell<Option<u64>>,
+    pub tolerated_percentage: Cell<Option<f64>>,
+    /// Wakes the fan-out when the settings change.
+    pub changed: tokio::sync::Notify,
+}
+
+impl MapRunLive {
+    /// UpdateMapRun: new settings take effect for the items not yet started.
+    pub fn update(
+        &self,
+        max_concurrency: Option<u64>,
+        tolerated_percentage: Option<f64>,
+        tolerated_count: Option<u64>,
+    ) {
+        let mut r = self.record.borrow_mut();
+        if let Some(m) = max_concurrency {
+            r.max_concurrency = m;
+        }
+        if let Some(p) = tolerated_percentage {
+            r.tolerated_failure_percentage = p;
+            self.tolerated_percentage.set(Some(p));
+        }
+        if let Some(c) = tolerated_count {
+            r.tolerated_failure_count = c;
+            self.tolerated_count.set(Some(c));
+        }
+        drop(r);
+        self.changed.notify_one();
+    }
+
+    fn limit(&self, total: usize) -> usize {
+        match self.record.borrow().max_concurrency {
+            0 => total.max(1),
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+
+    fn counts(&self, f: impl FnOnce(&mut MapRunCounts)) {
+        let mut r = self.record.borrow_mut();
+        f(&mut r.item_counts);
+        r.execution_counts = r.item_counts;
+    }
 }
 
 /// Runs (or resumes) an execution on the current tokio runtime: the server's entry point.
@@ -274,20 +349,144 @@ impl Thread {
 
 /// Events recorded before a crash, by (thread, seq): a resumed execution re-runs its
 /// definition and takes these instead of emitting new ones or performing their effects again.
+///
+/// Redrive is replay too: an `ExecutionRedriven` event in the history marks where a redrive
+/// began, and the events of the unsuccessful attempt's failure path before it are left out
+/// of the log (see [`ReplayLog::new`]), so the redriven run replays what succeeded and runs
+/// the failed states again. The cut is a pure function of the history before the marker, so a
+/// run resumed after a crash in the middle of a redrive drops exactly the same events.
 #[derive(Default)]
 pub struct ReplayLog {
     events: HashMap<(Arc<str>, u32), HistoryEvent>,
     max_id: u64,
+    /// `ExecutionRedriven` events seen: the execution's redrive count.
+    redrive_count: u32,
+    /// The latest `ExecutionRedriven`: its id and time.
+    redriven: Option<(u64, DateTime<Utc>)>,
+    /// Where redrives cut a thread: the first (thread, seq) an unsuccessful attempt lost.
+    cuts: std::collections::HashSet<(Arc<str>, u32)>,
 }
 
+/// The thread key `ExecutionRedriven` events are stored under: no run ever emits on it.
+pub const REDRIVE_THREAD: &str = "!redrive";
+
 impl ReplayLog {
+    /// A log of stored events (in id order). Each `ExecutionRedriven` drops, from the events
+    /// before it, the failure path of the attempt it redrives:
+    /// - in the main flow, everything from the last state entered (the state that failed,
+    ///   timed out or was aborted) on, with the execution's terminal event;
+    /// - when that state is a Map or Parallel that had started, only what followed its last
+    ///   `…StateStarted` (and `MapRunStarted`/`MapRunRedriven`), and the same rule applied to
+    ///   each of the last attempt's iterations/branches that did not succeed; iterations and
+    ///   branches that succeeded (`MapIterationSucceeded`, or a branch whose last event is a
+    ///   state's exit) are kept whole.
+    ///
+    /// Earlier states, earlier attempts of a retried Map/Parallel, and caught failures are
+    /// kept: the redriven run replays them as they happened.
     pub fn new(events: impl IntoIterator<Item = HistoryEvent>) -> ReplayLog {
+        let mut events: Vec<HistoryEvent> = events.into_iter().collect();
+        events.sort_by_key(|e| e.id);
         let mut log = ReplayLog::default();
         for e in events {
             log.max_id = log.max_id.max(e.id);
+            if e.kind == "ExecutionRedriven" {
+                log.cut_failure_path();
+                log.redrive_count += 1;
+                log.redriven = Some((e.id, e.timestamp));
+                continue;
+            }
             log.events.insert((e.thread.clone(), e.seq), e);
         }
         log
+    }
+
+    /// How many times the execution was redriven.
+    pub fn redrive_count(&self) -> u32 {
+        self.redrive_count
+    }
+
+    /// Drops the failure path of the attempt that just ended (see [`ReplayLog::new`]).
+    fn cut_failure_path(&mut self) {
+        let mut by_thread: HashMap<Arc<str>, Vec<(u32, &'static str, u64)>> = HashMap::new();
+        for ((thread, seq), e) in &self.events {
+            by_thread
+                .entry(thread.clone())
+                .or_default()
+                .push((*seq, e.kind, e.id));
+        }
+        for list in by_thread.values_mut() {
+            list.sort_unstable_by_key(|(seq, _, _)| *seq);
+        }
+        let mut dropped: Vec<(Arc<str>, u32)> = Vec::new();
+        let mut cuts: Vec<(Arc<str>, u32)> = Vec::new();
+        let mut todo: Vec<(Arc<str>, bool)> = vec![(Arc::from(""), true)];
+        while let Some((thread, main)) = todo.pop() {
+            let Some(evs) = by_thread.get(&thread) else {
+                continue;
+            };
+            let succeeded = evs.last().is_some_and(|(_, k, _)| {
+                *k == "MapIterationSucceeded" || k.ends_with("StateExited")
+            });
+            if !main && succeeded {
+                continue;
+            }
+            let entered = evs
+                .iter()
+                .rposition(|(_, k, _)| k.ends_with("StateEntered"));
+            let cut_from = match entered {
+                None => evs
+                    .iter()
+                    .position(|(_, k, _)| *k != "MapIterationStarted" && *k != "ExecutionStarted")
+                    .unwrap_or(evs.len()),
+                Some(i) if matches!(evs[i].1, "MapStateEntered" | "ParallelStateEntered") => {
+                    let starts: Vec<usize> = (i + 1..evs.len())
+                        .filter(|&j| matches!(evs[j].1, "MapStateStarted" | "ParallelStateStarted"))
+                        .collect();
+                    match starts.last() {
+                        None => i,
+                        Some(&j) => {
+                            let mut k = j + 1;
+                            while k < evs.len()
+                                && matches!(evs[k].1, "MapRunStarted" | "MapRunRedriven")
+                            {
+                                k += 1;
+                            }
+                            let prefix = format!("{thread}/{}.{}.", evs[i].2, starts.len() - 1);
+                            for key in by_thread.keys() {
+                                if let Some(rest) = key.strip_prefix(prefix.as_str()) {
+                                    if !rest.contains('/') {
+                                        todo.push((key.clone(), false));
+                                    }
+                                }
+                            }
+                            k
+                        }
+                    }
+                }
+                Some(i) => i,
+            };
+            let at = evs
+                .get(cut_from)
+                .map(|(seq, _, _)| *seq)
+                .unwrap_or_else(|| evs.last().map_or(0, |(seq, _, _)| seq.saturating_add(1)));
+            cuts.push((thread.clone(), at));
+            dropped.extend(
+                evs[cut_from..]
+                    .iter()
+                    .map(|(seq, _, _)| (thread.clone(), *seq)),
+            );
+        }
+        for key in dropped {
+            self.events.remove(&key);
+        }
+        self.cuts.extend(cuts);
+    }
+
+    /// Whether a redrive cut `thread` at `seq` (and the run is now live there).
+    fn redriven_at(&self, thread: &Thread, seq: u32) -> bool {
+        self.redrive_count > 0
+            && self.get(thread, seq).is_none()
+            && self.cuts.contains(&(thread.key.clone(), seq))
     }
 
     fn get(&self, thread: &Thread, seq: u32) -> Option<&HistoryEvent> {
@@ -339,6 +538,8 @@ struct Exec<'m> {
     diverged: Cell<bool>,
     /// The context object's `Execution` and `StateMachine` members, built once.
     context_base: Map<String, Value>,
+    /// Set while a redrive has emitted nothing yet: the id its first event follows.
+    redrive_prev: Cell<Option<u64>>,
 }
 
 /// Where the current state sits, for the context object.
@@ -435,7 +636,10 @@ impl<'m> Exec<'m> {
         });
         if !opts.synchronous {
             // Synchronous executions cannot be redriven, so they have no RedriveCount.
-            execution["RedriveCount"] = json!(0);
+            execution["RedriveCount"] = json!(replay.redrive_count());
+            if let Some((_, at)) = replay.redriven {
+                execution["RedriveTime"] = json!(iso(at));
+            }
         }
         context_base.insert("Execution".into(), execution);
         context_base.insert(
@@ -464,6 +668,13 @@ impl<'m> Exec<'m> {
             sink: None,
             diverged: Cell::new(false),
             context_base,
+            // The first event of a redrive follows its `ExecutionRedriven`.
+            redrive_prev: Cell::new(
+                replay
+                    .redriven
+                    .filter(|(id, _)| *id == replay.max_id)
+                    .map(|(id, _)| id),
+            ),
         }
     }
 
@@ -495,6 +706,7 @@ impl<'m> Exec<'m> {
         }
         let id = self.next_id.get();
         self.next_id.set(id + 1);
+        let prev = self.redrive_prev.take().unwrap_or(prev);
         let timestamp = self.clock.now();
         thread.ts.set(timestamp);
         if self.opts.record_history || self.sink.is_some() {
@@ -565,7 +777,11 @@ impl<'m> Exec<'m> {
         });
         // The first state's entered event also follows 0, as AWS records it.
         main.last.set(0);
-        let started_at = main.ts.get();
+        // A redrive resets the execution's timeout: it counts from the redrive.
+        let started_at = match self.replay.redriven {
+            Some((_, at)) => at,
+            None => main.ts.get(),
+        };
         let mut vars = Vars::default();
         let body = self.run_block(&self.machine.body, input, &main, &mut vars, None);
         let result = match self.machine.timeout_seconds {
@@ -1326,7 +1542,8 @@ impl<'m> Exec<'m> {
                     self.opts.start_time.timestamp_millis(),
                     &thread.key,
                     thread.seq.get(),
-                    retry_count,
+                    // A redriven attempt of the same task needs a token of its own.
+                    retry_count | (u64::from(self.replay.redrive_count()) << 48),
                 )
             });
             let mut token_context: Option<Value> = None;
@@ -2115,6 +2332,7 @@ impl<'m> Exec<'m> {
             };
             let distributed = map.mode == ProcessorMode::Distributed;
             let mut run_cursor = started;
+            let mut live: Option<Rc<MapRunLive>> = None;
             if distributed {
                 let arn = self.map_run_arn(thread, map);
                 run_cursor = self.emit(thread, started, "MapRunStarted", || {
@@ -2122,6 +2340,29 @@ impl<'m> Exec<'m> {
                         map_run_arn: arn.clone(),
                     }
                 });
+                let run = self.map_run_live(thread, &arn, inputs.len(), limit, tol_count, tol_pct);
+                // A redrive of a Map Run that did not succeed: `MapRunRedriven`, after those of
+                // earlier redrives.
+                while self
+                    .replay
+                    .next(thread)
+                    .is_some_and(|e| e.kind == "MapRunRedriven")
+                    || self.replay.redriven_at(thread, thread.seq.get())
+                {
+                    let count = run.record.borrow().redrive_count + 1;
+                    run_cursor = self.emit(thread, run_cursor, "MapRunRedriven", || {
+                        Details::Json(json!({"mapRunArn": arn, "redriveCount": count}))
+                    });
+                    let mut r = run.record.borrow_mut();
+                    r.redrive_count = count;
+                    r.redrive_date = Some(thread.ts.get().timestamp_millis());
+                }
+                if let Some(sink) = self.sink {
+                    // The run is visible (DescribeMapRun) as soon as it starts.
+                    sink.map_run(&run);
+                    sink.flush().await;
+                }
+                live = Some(run);
             }
             let blocks = inputs
                 .into_iter()
@@ -2140,13 +2381,17 @@ impl<'m> Exec<'m> {
                 shared: &shared,
                 map_name: (!distributed).then_some(state.name.as_str()),
             };
-            let outcome = self.fan_out_map(fan, blocks, tol_count, tol_pct).await;
+            let outcome = match &live {
+                Some(run) => self.fan_out_distributed(fan, blocks, run).await,
+                None => self.fan_out_map(fan, blocks, tol_count, tol_pct).await,
+            };
             *vars = Rc::try_unwrap(shared).unwrap_or_default();
             match outcome {
                 Ok(results) => {
                     let mut last = self.last_id();
-                    if distributed {
+                    if let Some(run) = &live {
                         last = self.emit(thread, run_cursor, "MapRunSucceeded", || Details::None);
+                        self.end_map_run(run, MapRunStatus::Succeeded, thread);
                     }
                     self.emit(thread, last, "MapStateSucceeded", || Details::None);
                     thread.last.set(last);
@@ -2175,10 +2420,14 @@ impl<'m> Exec<'m> {
                         .map_err(|e| self.runtime_failure(state, entered, e));
                 }
                 Err((f, last)) => {
-                    let last = if distributed {
-                        self.emit(thread, self.last_id(), "MapRunFailed", || Details::None)
-                    } else {
-                        last
+                    let last = match &live {
+                        Some(run) => {
+                            let id =
+                                self.emit(thread, self.last_id(), "MapRunFailed", || Details::None);
+                            self.end_map_run(run, MapRunStatus::Failed, thread);
+                            id
+                        }
+                        None => last,
                     };
                     // A retried Map starts again without a failed event.
                     if self
@@ -2296,6 +2545,317 @@ impl<'m> Exec<'m> {
         Ok(results)
     }
 
+    /// A new Map Run's live record.
+    fn map_run_live(
+        &self,
+        thread: &Thread,
+        arn: &str,
+        total: usize,
+        limit: usize,
+        tol_count: Option<u64>,
+        tol_pct: Option<f64>,
+    ) -> Rc<MapRunLive> {
+        let total = total as u64;
+        let counts = MapRunCounts {
+            pending: total,
+            total,
+            ..Default::default()
+        };
+        Rc::new(MapRunLive {
+            record: RefCell::new(MapRunRecord {
+                arn: arn.to_string(),
+                execution_arn: self.opts.execution_arn.clone(),
+                state_machine_arn: map_run_machine_arn(arn),
+                status: MapRunStatus::Running,
+                start_date: thread.ts.get().timestamp_millis(),
+                stop_date: None,
+                max_concurrency: limit as u64,
+                tolerated_failure_percentage: tol_pct.unwrap_or(0.0),
+                tolerated_failure_count: tol_count.unwrap_or(0),
+                item_counts: counts,
+                execution_counts: counts,
+                redrive_count: 0,
+                redrive_date: None,
+            }),
+            tolerated_count: Cell::new(tol_count),
+            tolerated_percentage: Cell::new(tol_pct),
+            changed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The Map Run ended with the event `thread` just recorded; children still running were
+    /// stopped.
+    fn end_map_run(&self, run: &Rc<MapRunLive>, status: MapRunStatus, thread: &Thread) {
+        {
+            let mut r = run.record.borrow_mut();
+            r.status = status;
+            r.stop_date = Some(thread.ts.get().timestamp_millis());
+        }
+        run.counts(|c| {
+            c.aborted += c.running + c.pending;
+            c.running = 0;
+            c.pending = 0;
+        });
+        if let Some(sink) = self.sink {
+            sink.map_run(run);
+        }
+    }
+
+    /// Runs a distributed Map's items as child executions: at most the Map Run's current
+    /// `maxConcurrency` at once (UpdateMapRun may change it, and the tolerated failures, while
+    /// it runs), failures counted against the tolerance as they happen, counts kept in the Map
+    /// Run's record, each child recorded as an execution of the Map Run. Children that an
+    /// earlier attempt of this execution finished successfully (before a crash or a redrive)
+    /// are not run again: their recorded output is their result.
+    async fn fan_out_distributed<'a>(
+        &'a self,
+        f: FanOut<'a>,
+        blocks: Vec<(&'a States, Value, Option<MapItem<'a>>)>,
+        run: &'a Rc<MapRunLive>,
+    ) -> Result<Vec<Value>, (Failure, u64)> {
+        let total = blocks.len();
+        let arn = run.record.borrow().arn.clone();
+        let finished = match self.sink {
+            Some(sink) if self.replay.max_id > 0 => sink.finished_children(&arn).await,
+            _ => HashMap::new(),
+        };
+        let mut results: Vec<Option<Value>> = vec![None; total];
+        let mut failed = 0usize;
+        let mut pending = blocks.into_iter().enumerate();
+        let mut running = FuturesUnordered::new();
+        let mut last_write = std::time::Instant::now();
+        let mut unwritten = 0usize;
+        let start_one = |i: usize,
+                         block: &'a States,
+                         input: Value,
+                         item: Option<MapItem<'a>>,
+                         previous: Option<ExecutionRecord>| {
+            let th = f
+                .parent
+                .child(f.entered, f.attempt, i, f.parent_event, true);
+            let input_text = self.sink.is_some().then(|| to_text(&input));
+            let started = self.clock.now();
+            async move {
+                let mut local = Vars::child(f.shared.clone());
+                let r = self.run_block(block, input, &th, &mut local, item).await;
+                (i, r, started, input_text, previous)
+            }
+        };
+        // Children finished since the latest redrive (or ever, without one) keep their outcome;
+        // children that failed before it run again (a redrive of the child).
+        let since = self
+            .replay
+            .redriven
+            .map_or(i64::MIN, |(_, t)| t.timestamp_millis());
+        // A child that finished as soon as it started, handled before more are started.
+        let mut ready = None;
+        loop {
+            let next = match ready.take() {
+                Some(done) => done,
+                None => {
+                    let limit = run.limit(total);
+                    while running.len() < limit {
+                        let Some((i, (block, input, item))) = pending.next() else {
+                            break;
+                        };
+                        let previous = finished.get(&child_execution_arn(&arn, i));
+                        let kept = previous.filter(|r| {
+                            r.status == StoredStatus::Succeeded
+                                || r.stop_date.unwrap_or(i64::MIN) >= since
+                        });
+                        if let Some(rec) = kept {
+                            let r = if rec.status == StoredStatus::Succeeded {
+                                let out = rec.output.as_deref().unwrap_or("null");
+                                Ok(serde_json::from_str(out).unwrap_or(Value::Null))
+                            } else {
+                                Err(Failure {
+                                    error: rec.error.clone(),
+                                    cause: rec.cause.clone(),
+                                })
+                            };
+                            run.counts(|c| {
+                                c.pending = c.pending.saturating_sub(1);
+                                c.running += 1;
+                            });
+                            ready = Some((i, r, self.clock.now(), None, None));
+                            break;
+                        }
+                        run.counts(|c| {
+                            c.pending = c.pending.saturating_sub(1);
+                            c.running += 1;
+                        });
+                        running.push(start_one(i, block, input, item, previous.cloned()));
+                        // Memory follows active children, not the item count.
+                        if let Some(Some(done)) = running.next().now_or_never() {
+                            ready = Some(done);
+                            break;
+                        }
+                    }
+                    if let Some(done) = ready.take() {
+                        done
+                    } else if running.is_empty() {
+                        break;
+                    } else {
+                        let next = tokio::select! {
+                            r = running.next() => r,
+                            _ = run.changed.notified() => None,
+                        };
+                        match next {
+                            Some(done) => done,
+                            None => continue,
+                        }
+                    }
+                }
+            };
+            let (i, r, started, input_text, previous) = next;
+            run.counts(|c| c.running = c.running.saturating_sub(1));
+            if let (Some(sink), Some(input_text)) = (self.sink, input_text) {
+                let (rec, events) =
+                    self.child_record(run, i, started, input_text, &r, previous.as_ref());
+                sink.child_execution(rec, events, previous.is_some());
+                unwritten += 1;
+            }
+            match r {
+                Ok(v) => {
+                    run.counts(|c| c.succeeded += 1);
+                    results[i] = Some(v);
+                }
+                Err(e) => {
+                    failed += 1;
+                    run.counts(|c| c.failed += 1);
+                    let (count, pct) = (run.tolerated_count.get(), run.tolerated_percentage.get());
+                    if count.is_none() && pct.is_none() {
+                        return Err((e, f.parent_event));
+                    }
+                    if step::map_exceeds_tolerance(failed, total, count, pct) {
+                        return Err((
+                            Failure {
+                                error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
+                                cause: Some(
+                                    "The specified tolerated failure threshold was exceeded".into(),
+                                ),
+                            },
+                            f.parent_event,
+                        ));
+                    }
+                    results[i] = Some(e.error_output());
+                }
+            }
+            // Counts and finished children reach the store now and then, not per child.
+            if let Some(sink) = self.sink {
+                if unwritten >= 100 || last_write.elapsed() >= Duration::from_secs(1) {
+                    sink.map_run(run);
+                    sink.flush().await;
+                    last_write = std::time::Instant::now();
+                    unwritten = 0;
+                }
+            }
+        }
+        Ok(results.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// A finished child execution as the store keeps it, with its two-event history.
+    fn child_record(
+        &self,
+        run: &MapRunLive,
+        index: usize,
+        started: DateTime<Utc>,
+        input: String,
+        r: &Result<Value, Failure>,
+        previous: Option<&ExecutionRecord>,
+    ) -> (ExecutionRecord, Vec<HistoryEvent>) {
+        let map_run_arn = run.record.borrow().arn.clone();
+        let arn = child_execution_arn(&map_run_arn, index);
+        let name = arn.rsplit(':').next().unwrap_or_default().to_string();
+        let stopped = self.clock.now();
+        let thread: Arc<str> = Arc::from("");
+        // A child run again after a redrive continues its history after `ExecutionRedriven`.
+        let last = previous.map_or(0, |p| p.last_event_id);
+        let redrive_count = previous.map_or(0, |p| p.redrive_count + 1);
+        let start_event = match previous {
+            None => HistoryEvent {
+                id: 1,
+                previous_event_id: 0,
+                timestamp: started,
+                kind: "ExecutionStarted",
+                details: Details::ExecutionStarted {
+                    input: input.clone(),
+                    role_arn: self.opts.role_arn.clone(),
+                },
+                thread: thread.clone(),
+                seq: 0,
+            },
+            Some(_) => HistoryEvent {
+                id: last + 1,
+                previous_event_id: last,
+                timestamp: started,
+                kind: "ExecutionRedriven",
+                details: Details::Json(json!({ "redriveCount": redrive_count })),
+                thread: Arc::from(REDRIVE_THREAD),
+                seq: redrive_count,
+            },
+        };
+        let (status, output, error, cause, end) = match r {
+            Ok(v) => {
+                let text = to_text(v);
+                (
+                    StoredStatus::Succeeded,
+                    Some(text.clone()),
+                    None,
+                    None,
+                    (
+                        "ExecutionSucceeded",
+                        Details::ExecutionSucceeded { output: text },
+                    ),
+                )
+            }
+            Err(f) => (
+                StoredStatus::Failed,
+                None,
+                f.error.clone(),
+                f.cause.clone(),
+                (
+                    "ExecutionFailed",
+                    Details::ExecutionEnded {
+                        error: f.error.clone(),
+                        cause: f.cause.clone(),
+                    },
+                ),
+            ),
+        };
+        let end_event = HistoryEvent {
+            id: start_event.id + 1,
+            previous_event_id: start_event.id,
+            timestamp: stopped,
+            kind: end.0,
+            details: end.1,
+            thread,
+            seq: 1,
+        };
+        let rec = ExecutionRecord {
+            arn,
+            state_machine_arn: map_run_machine_arn(&map_run_arn),
+            version_arn: None,
+            alias_arn: None,
+            name,
+            status,
+            input,
+            output,
+            error,
+            cause,
+            start_date: previous.map_or(started.timestamp_millis(), |p| p.start_date),
+            stop_date: Some(stopped.timestamp_millis()),
+            redrive_count,
+            redrive_date: previous.map(|_| started.timestamp_millis()),
+            parent_arn: Some(map_run_arn),
+            definition: String::new(),
+            role_arn: self.opts.role_arn.clone(),
+            revision_id: String::new(),
+            last_event_id: last + 2,
+        };
+        (rec, vec![start_event, end_event])
+    }
+
     fn map_run_arn(&self, thread: &Thread, map: &MapState) -> String {
         let prefix = self
             .opts
@@ -2320,6 +2880,37 @@ impl<'m> Exec<'m> {
             &h[20..32]
         )
     }
+}
+
+/// `…:mapRun:<machine>/<label>:<id>` → `…:stateMachine:<machine>/<label>`: what a Map Run's
+/// children run.
+fn map_run_machine_arn(map_run_arn: &str) -> String {
+    let base = map_run_arn.rsplit_once(':').map_or(map_run_arn, |(b, _)| b);
+    base.replacen(":mapRun:", ":stateMachine:", 1)
+}
+
+/// A Map Run's child execution for item `index`: `…:execution:<machine>/<label>:<id>`, the id
+/// derived from the Map Run and the index so a resumed or redriven run names it the same.
+pub fn child_execution_arn(map_run_arn: &str, index: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let base = map_run_arn.rsplit_once(':').map_or(map_run_arn, |(b, _)| b);
+    let mut h = Sha256::new();
+    h.update(map_run_arn.as_bytes());
+    h.update((index as u64).to_le_bytes());
+    let mut b: [u8; 16] = [0; 16];
+    b.copy_from_slice(&h.finalize()[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x: String = b.iter().map(|v| format!("{v:02x}")).collect();
+    format!(
+        "{}:{}-{}-{}-{}-{}",
+        base.replacen(":mapRun:", ":execution:", 1),
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 /// What a JSONata state's expressions see.

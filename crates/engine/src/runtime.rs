@@ -33,7 +33,7 @@ use stepwise_asl::StateMachine;
 use stepwise_store::TaskTokenRecord;
 use stepwise_store::{
     ExecutionRecord, ExecutionStatus as StoredStatus, ExecutionUpdate, HistoryEventRow,
-    PageRequest, StateMachineRecord, StateMachineType, Store,
+    MapRunRecord, MapRunStatus, PageRequest, StateMachineRecord, StateMachineType, Store,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -88,6 +88,11 @@ pub enum RuntimeError {
     ExecutionDoesNotExist(String),
     #[error("Invalid State Machine Definition: '{0}'")]
     InvalidDefinition(String),
+    /// RedriveExecution refused: the reason, as DescribeExecution's `redriveStatusReason`.
+    #[error("{0}")]
+    NotRedrivable(String),
+    #[error("Map Run Does Not Exist: '{0}'")]
+    MapRunDoesNotExist(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -100,7 +105,20 @@ enum Command {
         cause: Option<String>,
         reply: oneshot::Sender<Result<i64, RuntimeError>>,
     },
+    UpdateMapRun {
+        arn: String,
+        update: MapRunSettings,
+        reply: oneshot::Sender<Option<stepwise_store::MapRunRecord>>,
+    },
     Shutdown,
+}
+
+/// What UpdateMapRun changes (`None`: left as it is).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MapRunSettings {
+    pub max_concurrency: Option<u64>,
+    pub tolerated_failure_percentage: Option<f64>,
+    pub tolerated_failure_count: Option<u64>,
 }
 
 struct RunJob {
@@ -110,6 +128,8 @@ struct RunJob {
     replay: ReplayLog,
     /// Standard executions persist; Express ones don't.
     durable: bool,
+    /// The execution's redrive count and date, for its record's terminal update.
+    redrive: (u32, Option<i64>),
     reply: Option<oneshot::Sender<ExecutionOutcome>>,
 }
 
@@ -340,6 +360,7 @@ impl Runtime {
             opts,
             replay: ReplayLog::default(),
             durable: !express,
+            redrive: (0, None),
             reply: None,
         };
         self.send(&arn, Command::Run(Box::new(job)))?;
@@ -386,6 +407,7 @@ impl Runtime {
             opts,
             replay: ReplayLog::default(),
             durable: false,
+            redrive: (0, None),
             reply: Some(tx),
         };
         self.send(&arn, Command::Run(Box::new(job)))?;
@@ -447,6 +469,104 @@ impl Runtime {
         // Its open tasks end with it: workers can no longer take or answer them.
         self.inner.tokens.cancel_execution(execution_arn)?;
         Ok(stopped)
+    }
+
+    /// RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED Standard execution from its
+    /// unsuccessful state(s). Appends `ExecutionRedriven` (after the terminal event) and marks
+    /// the execution RUNNING with its redrive count and date in one write, then runs it by
+    /// replay (see `run::ReplayLog`). Returns the redrive date (epoch ms).
+    pub fn redrive_execution(&self, execution_arn: &str) -> Result<i64, RuntimeError> {
+        let store = &self.inner.store;
+        for _ in 0..10 {
+            let rec = match store.get_execution(execution_arn) {
+                Ok(r) => r,
+                Err(stepwise_store::Error::NotFound(_)) => {
+                    return Err(RuntimeError::ExecutionDoesNotExist(
+                        execution_arn.to_string(),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let now = Utc::now();
+            redrivable(&rec, millis(now)).map_err(RuntimeError::NotRedrivable)?;
+            let count = rec.redrive_count + 1;
+            let event = HistoryEvent {
+                id: rec.last_event_id + 1,
+                previous_event_id: rec.last_event_id,
+                timestamp: now,
+                kind: "ExecutionRedriven",
+                details: Details::Json(serde_json::json!({ "redriveCount": count })),
+                thread: Arc::from(crate::run::REDRIVE_THREAD),
+                seq: count,
+            };
+            let update = ExecutionUpdate {
+                status: StoredStatus::Running,
+                output: None,
+                error: None,
+                cause: None,
+                stop_date: None,
+                redrive_count: count,
+                redrive_date: Some(millis(now)),
+            };
+            match store.append_events(
+                execution_arn,
+                vec![crate::durable::to_row(&event)],
+                Some(update),
+            ) {
+                Ok(()) => {}
+                // Someone else moved the history (another redrive): look again.
+                Err(stepwise_store::Error::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let rec = store.get_execution(execution_arn)?;
+            self.resume(rec)?;
+            return Ok(millis(now));
+        }
+        Err(RuntimeError::Internal(format!(
+            "cannot redrive {execution_arn}: its history keeps changing"
+        )))
+    }
+
+    /// UpdateMapRun: new settings for a Map Run, applied to the running Map when it runs
+    /// here (items not yet started follow them), stored in its record either way.
+    pub fn update_map_run(
+        &self,
+        map_run_arn: &str,
+        update: MapRunSettings,
+    ) -> Result<MapRunRecord, RuntimeError> {
+        let store = &self.inner.store;
+        let mut rec = match store.get_map_run(map_run_arn) {
+            Ok(r) => r,
+            Err(stepwise_store::Error::NotFound(_)) => {
+                return Err(RuntimeError::MapRunDoesNotExist(map_run_arn.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if rec.status == MapRunStatus::Running {
+            let (tx, rx) = oneshot::channel();
+            self.send(
+                &rec.execution_arn,
+                Command::UpdateMapRun {
+                    arn: map_run_arn.to_string(),
+                    update,
+                    reply: tx,
+                },
+            )?;
+            if let Ok(Some(live)) = rx.blocking_recv() {
+                return Ok(live);
+            }
+        }
+        if let Some(m) = update.max_concurrency {
+            rec.max_concurrency = m;
+        }
+        if let Some(p) = update.tolerated_failure_percentage {
+            rec.tolerated_failure_percentage = p;
+        }
+        if let Some(c) = update.tolerated_failure_count {
+            rec.tolerated_failure_count = c;
+        }
+        store.put_map_run(rec.clone())?;
+        Ok(rec)
     }
 
     /// GetActivityTask: the oldest task scheduled on the activity, waiting up to `wait` for one
@@ -559,6 +679,7 @@ impl Runtime {
             opts,
             replay: ReplayLog::new(events),
             durable: true,
+            redrive: (rec.redrive_count, rec.redrive_date),
             reply: None,
         };
         self.send(&rec.arn, Command::Run(Box::new(job)))
@@ -620,6 +741,7 @@ fn worker(
     let local = tokio::task::LocalSet::new();
     let handler: Rc<dyn TaskHandler> = Rc::from(tasks());
     let running: Rc<RefCell<HashMap<String, tokio::task::AbortHandle>>> = Rc::default();
+    let map_runs: crate::durable::MapRunRegistry = Rc::default();
     local.block_on(&rt, async move {
         while let Some(cmd) = rx.recv().await {
             match cmd {
@@ -628,6 +750,7 @@ fn worker(
                     let store = store.clone();
                     let handler = handler.clone();
                     let running_done = running.clone();
+                    let registry = map_runs.clone();
                     let key = arn.clone();
                     let handle = tokio::task::spawn_local(async move {
                         let RunJob {
@@ -636,10 +759,14 @@ fn worker(
                             opts,
                             replay,
                             durable,
+                            redrive,
                             reply,
                         } = *job;
-                        let sink =
-                            durable.then(|| StoreSink::new(store, opts.execution_arn.clone()));
+                        let sink = durable.then(|| {
+                            StoreSink::new(store, opts.execution_arn.clone())
+                                .with_redrive(redrive.0, redrive.1)
+                                .with_registry(registry)
+                        });
                         let run = execute(
                             &machine,
                             input,
@@ -680,6 +807,24 @@ fn worker(
                     .await
                     .unwrap_or_else(|e| Err(RuntimeError::Internal(e.to_string())));
                     let _ = reply.send(result);
+                }
+                Command::UpdateMapRun { arn, update, reply } => {
+                    let live = map_runs.borrow().get(&arn).and_then(|w| w.upgrade());
+                    let Some(live) = live else {
+                        let _ = reply.send(None);
+                        continue;
+                    };
+                    live.update(
+                        update.max_concurrency,
+                        update.tolerated_failure_percentage,
+                        update.tolerated_failure_count,
+                    );
+                    let record = live.record.borrow().clone();
+                    let store = store.clone();
+                    let written = record.clone();
+                    let stored =
+                        tokio::task::spawn_blocking(move || store.put_map_run(written)).await;
+                    let _ = reply.send(matches!(stored, Ok(Ok(()))).then_some(record));
                 }
                 Command::Shutdown => break,
             }
@@ -727,7 +872,10 @@ fn abort_in_store(
             redrive_date: rec.redrive_date,
         };
         match store.append_events(arn, vec![crate::durable::to_row(&event)], Some(update)) {
-            Ok(()) => return Ok(millis(now)),
+            Ok(()) => {
+                abort_map_runs(store, arn, millis(now))?;
+                return Ok(millis(now));
+            }
             Err(stepwise_store::Error::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -735,6 +883,71 @@ fn abort_in_store(
     Err(RuntimeError::Internal(format!(
         "cannot stop {arn}: its history keeps changing"
     )))
+}
+
+/// The execution's Map Runs still RUNNING end ABORTED with it (its children were stopped).
+fn abort_map_runs(store: &dyn Store, arn: &str, now: i64) -> Result<(), RuntimeError> {
+    let mut page = PageRequest::first(1000);
+    loop {
+        let p = store.list_map_runs(arn, &page)?;
+        for mut r in p.items {
+            if r.status != MapRunStatus::Running {
+                continue;
+            }
+            r.status = MapRunStatus::Aborted;
+            r.stop_date = Some(now);
+            for c in [&mut r.item_counts, &mut r.execution_counts] {
+                c.aborted += c.running + c.pending;
+                c.running = 0;
+                c.pending = 0;
+            }
+            store.put_map_run(r)?;
+        }
+        match p.next_token {
+            Some(t) => page.next_token = Some(t),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// How long after it ended an execution may be redriven (AWS: 14 days).
+pub const REDRIVE_PERIOD_MS: i64 = 14 * 24 * 3600 * 1000;
+/// The longest an execution may stay open, redrives included (AWS: one year).
+pub const MAX_OPEN_MS: i64 = 365 * 24 * 3600 * 1000;
+/// AWS's limit on a history's length.
+pub const HISTORY_LIMIT: u64 = 25_000;
+
+/// Whether RedriveExecution would take `rec` at `now` (epoch ms): `Err` holds the reason,
+/// worded as DescribeExecution's `redriveStatusReason` (and ExecutionNotRedrivable's
+/// message).
+pub fn redrivable(rec: &ExecutionRecord, now: i64) -> Result<(), String> {
+    match rec.status {
+        StoredStatus::Failed | StoredStatus::TimedOut | StoredStatus::Aborted => {}
+        other => {
+            return Err(format!(
+                "Execution is {} and cannot be redriven",
+                other.as_str()
+            ))
+        }
+    }
+    if rec
+        .parent_arn
+        .as_deref()
+        .is_some_and(|p| p.contains(":mapRun:"))
+    {
+        // A child of a distributed Map is run again by redriving its parent execution.
+        return Err("Execution is a child execution of a Map Run and cannot be redriven on its own; redrive its parent execution".into());
+    }
+    if rec.last_event_id >= HISTORY_LIMIT {
+        return Err("Execution history event limit exceeded".into());
+    }
+    if now.saturating_sub(rec.start_date) > MAX_OPEN_MS {
+        return Err("Execution has exceeded the max execution time".into());
+    }
+    if now.saturating_sub(rec.stop_date.unwrap_or(rec.start_date)) > REDRIVE_PERIOD_MS {
+        return Err("Execution redrivable period exceeded".into());
+    }
+    Ok(())
 }
 
 impl From<ExecutionStatus> for StoredStatus {

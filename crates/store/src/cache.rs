@@ -175,3 +175,12 @@ impl Tags for CachedStore {
         self.inner.list_tags(arn)
     }
 }
+
+impl MapRuns for CachedStore {
+    fn get_map_run(&self, arn: &str) -> Result<MapRunRecord> {
+        self.inner.get_map_run(arn)
+    }
+    fn list_map_runs(&self, execution: &str, page: &PageRequest) -> Result<Page<MapRunRecord>> {
+        self.inner.list_map_runs(execution, page)
+    }
+}

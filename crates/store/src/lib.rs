@@ -1,5 +1,5 @@
 //! Durable storage for `stepwise serve`: state machines (with versions and aliases), Standard
-//! executions and their history, durable timers, activities, task tokens and tags.
+//! executions and their history, durable timers, activities, task tokens, tags and Map Runs.
 //!
 //! What it owns: keeping those records, atomically and durably, and the few checks that must
 //! happen inside a write to be race-free across threads or nodes: create conflicts (identical
@@ -119,6 +119,8 @@ pub enum WriteOp {
         arn: String,
         keys: Vec<String>,
     },
+    /// Inserts a Map Run or replaces the stored one (keeping its place in listings).
+    PutMapRun(MapRunRecord),
     /// Several ops that apply all together or not at all.
     Group(Vec<WriteOp>),
 }
@@ -342,13 +344,41 @@ pub trait Tags: Batch {
     }
 }
 
+pub trait MapRuns: Batch {
+    fn get_map_run(&self, arn: &str) -> Result<MapRunRecord>;
+    /// An execution's Map Runs, newest first (as ListMapRuns).
+    fn list_map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRunRecord>>;
+
+    fn put_map_run(&self, record: MapRunRecord) -> Result<()> {
+        self.write(WriteOp::PutMapRun(record)).map(drop)
+    }
+}
+
 /// Everything the server needs, from one object shared across threads.
 pub trait Store:
-    StateMachines + Executions + History + Timers + Activities + TaskTokens + Tags + Send + Sync
+    StateMachines
+    + Executions
+    + History
+    + Timers
+    + Activities
+    + TaskTokens
+    + Tags
+    + MapRuns
+    + Send
+    + Sync
 {
 }
 
 impl<T> Store for T where
-    T: StateMachines + Executions + History + Timers + Activities + TaskTokens + Tags + Send + Sync
+    T: StateMachines
+        + Executions
+        + History
+        + Timers
+        + Activities
+        + TaskTokens
+        + Tags
+        + MapRuns
+        + Send
+        + Sync
 {
 }

@@ -106,6 +106,7 @@ struct Inner {
     activities: Table<ActivityRecord>,
     tokens: Table<TaskTokenRecord>,
     tags: HashMap<String, BTreeMap<String, String>>,
+    map_runs: Table<MapRunRecord>,
 }
 
 /// A [`Store`] kept in memory.
@@ -337,6 +338,13 @@ impl Inner {
                     }
                 }
             }
+            WriteOp::PutMapRun(r) => match self.map_runs.get_mut(&r.arn) {
+                Some(old) => *old = r,
+                None => {
+                    let arn = r.arn.clone();
+                    self.map_runs.insert(&arn, r);
+                }
+            },
             WriteOp::Group(ops) => {
                 let before = self.clone();
                 let mut out = Vec::with_capacity(ops.len());
@@ -553,5 +561,20 @@ impl Tags for MemoryStore {
                 })
                 .collect()
         }))
+    }
+}
+
+impl MapRuns for MemoryStore {
+    fn get_map_run(&self, arn: &str) -> Result<MapRunRecord> {
+        (self.lock().map_runs)
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| not_found("map run", arn))
+    }
+
+    fn list_map_runs(&self, execution: &str, page: &PageRequest) -> Result<Page<MapRunRecord>> {
+        (self.lock().map_runs).page(Listing::MapRuns, page, true, |r| {
+            r.execution_arn == execution
+        })
     }
 }

@@ -103,7 +103,8 @@ impl std::fmt::Debug for SqliteStore {
 
 /// Schema migrations, applied in order at open. Entry `i` takes the schema from version `i`
 /// to `i + 1`; never edit a released entry, append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE state_machines (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     arn TEXT NOT NULL UNIQUE,
@@ -176,7 +177,18 @@ CREATE TABLE tags (
     value TEXT NOT NULL,
     PRIMARY KEY (arn, key)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+CREATE TABLE map_runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn TEXT NOT NULL UNIQUE,
+    execution_arn TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, seq);
+CREATE INDEX executions_by_parent ON executions (parent_arn, seq);
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -666,6 +678,14 @@ fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome> {
                 )?;
             }
         }
+        WriteOp::PutMapRun(r) => {
+            exec(
+                conn,
+                "INSERT INTO map_runs (arn, execution_arn, body) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (arn) DO UPDATE SET body = excluded.body",
+                params![r.arn, r.execution_arn, encode(&r)?],
+            )?;
+        }
         WriteOp::Group(ops) => {
             // The caller's savepoint covers the whole group: an error here undoes all of it.
             let mut out = Vec::with_capacity(ops.len());
@@ -912,6 +932,7 @@ impl Executions for SqliteStore {
                      AND (?2 IS NULL OR state_machine_arn = ?2 OR version_arn = ?2 \
                           OR alias_arn = ?2) \
                      AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR parent_arn = ?4) \
+                     AND (?6 IS NULL OR (COALESCE(json_extract(body, '$.redrive_count'), 0) > 0) = ?6) \
                      ORDER BY seq DESC LIMIT ?5"
                 ),
                 params![
@@ -919,7 +940,8 @@ impl Executions for SqliteStore {
                     filter.state_machine_arn,
                     filter.status.map(|s| s.as_str()),
                     filter.parent_arn,
-                    limit as i64 + 1
+                    limit as i64 + 1,
+                    filter.redriven
                 ],
             )?;
             page_of("execution", Listing::Executions, limit, rows)
@@ -983,6 +1005,26 @@ fn execution_seq(conn: &Connection, arn: &str) -> Result<i64> {
         .and_then(|mut s| s.query_row([arn], |r| r.get(0)).optional())
         .map_err(db)?
         .ok_or_else(|| not_found("execution", arn))
+}
+
+impl MapRuns for SqliteStore {
+    fn get_map_run(&self, arn: &str) -> Result<MapRunRecord> {
+        self.read(|c| get_body(c, "map_runs", "arn", "map run", arn))
+    }
+
+    fn list_map_runs(&self, execution: &str, page: &PageRequest) -> Result<Page<MapRunRecord>> {
+        let before = cursor(Listing::MapRuns, page)?.unwrap_or(i64::MAX);
+        let limit = page.limit();
+        self.read(|c| {
+            let rows = rows2(
+                c,
+                "SELECT seq, body FROM map_runs WHERE execution_arn = ?1 AND seq < ?2 \
+                 ORDER BY seq DESC LIMIT ?3",
+                params![execution, before, limit as i64 + 1],
+            )?;
+            page_of("map run", Listing::MapRuns, limit, rows)
+        })
+    }
 }
 
 const EVENT_COLUMNS: &str = "id, previous_event_id, timestamp, type, details, thread, seq";

@@ -283,6 +283,61 @@ pub struct TaskTokenRecord {
     pub cause: Option<String>,
 }
 
+/// `RUNNING`, `SUCCEEDED`, `FAILED` or `ABORTED`: a Map Run's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MapRunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Aborted,
+}
+
+impl MapRunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapRunStatus::Running => "RUNNING",
+            MapRunStatus::Succeeded => "SUCCEEDED",
+            MapRunStatus::Failed => "FAILED",
+            MapRunStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// How many of a Map Run's items (or child executions) are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapRunCounts {
+    pub pending: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+    pub total: u64,
+    pub results_written: u64,
+}
+
+/// A distributed Map's run (DescribeMapRun). Written by the engine as the run moves (created,
+/// counts, end) and by UpdateMapRun; a put replaces the whole record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRunRecord {
+    pub arn: String,
+    /// The execution that ran the Map state.
+    pub execution_arn: String,
+    /// `…:stateMachine:<name>/<label or id>`: what the run's child executions run.
+    pub state_machine_arn: String,
+    pub status: MapRunStatus,
+    pub start_date: Millis,
+    pub stop_date: Option<Millis>,
+    pub max_concurrency: u64,
+    pub tolerated_failure_percentage: f64,
+    pub tolerated_failure_count: u64,
+    pub item_counts: MapRunCounts,
+    pub execution_counts: MapRunCounts,
+    pub redrive_count: u32,
+    pub redrive_date: Option<Millis>,
+}
+
 /// One tag of a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
@@ -328,6 +383,9 @@ pub struct ExecutionFilter {
     pub state_machine_arn: Option<String>,
     pub status: Option<ExecutionStatus>,
     pub parent_arn: Option<String>,
+    /// ListExecutions' redriveFilter: `Some(true)` keeps redriven executions only,
+    /// `Some(false)` those never redriven.
+    pub redriven: Option<bool>,
 }
 
 impl ExecutionFilter {
@@ -342,6 +400,7 @@ impl ExecutionFilter {
                 .parent_arn
                 .as_deref()
                 .is_none_or(|p| e.parent_arn.as_deref() == Some(p))
+            && self.redriven.is_none_or(|r| (e.redrive_count > 0) == r)
     }
 }
 
@@ -355,6 +414,7 @@ pub(crate) enum Listing {
     Activities,
     EventsForward,
     EventsReverse,
+    MapRuns,
 }
 
 impl Listing {
@@ -367,6 +427,7 @@ impl Listing {
             Listing::Activities => "act",
             Listing::EventsForward => "hf",
             Listing::EventsReverse => "hr",
+            Listing::MapRuns => "mr",
         }
     }
 }

@@ -275,6 +275,12 @@ fn executions_and_filters<S: Store>(s: &S) {
         ..Default::default()
     };
     assert_eq!(names(by_parent), ["child"]);
+    let redriven = |r: bool| ExecutionFilter {
+        redriven: Some(r),
+        ..Default::default()
+    };
+    assert!(names(redriven(true)).is_empty());
+    assert_eq!(names(redriven(false)).len(), 4);
 
     // Paging newest first.
     let first = s
@@ -697,6 +703,53 @@ fn batch_semantics<S: Store>(s: &S) {
     assert!(s.get_state_machine(&sm_arn("batched")).is_ok());
     assert_eq!(s.write_batch(vec![]).unwrap(), vec![]);
 }
+fn map_runs<S: Store>(s: &S) {
+    let run = |n: u32, exec: &str| MapRunRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:mapRun:m/L:{n}"),
+        execution_arn: exec.to_string(),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m/L".into(),
+        status: MapRunStatus::Running,
+        start_date: 1_700_000_000_000,
+        stop_date: None,
+        max_concurrency: 0,
+        tolerated_failure_percentage: 0.0,
+        tolerated_failure_count: 0,
+        item_counts: MapRunCounts::default(),
+        execution_counts: MapRunCounts::default(),
+        redrive_count: 0,
+        redrive_date: None,
+    };
+    let (a, b) = ("arn:exec:a", "arn:exec:b");
+    for n in 0..3 {
+        s.put_map_run(run(n, a)).unwrap();
+    }
+    s.put_map_run(run(9, b)).unwrap();
+    assert!(matches!(s.get_map_run("nope"), Err(Error::NotFound(_))));
+    // A put replaces the record and keeps its place (newest first).
+    let mut done = run(0, a);
+    done.status = MapRunStatus::Succeeded;
+    done.stop_date = Some(1_700_000_001_000);
+    done.item_counts.succeeded = 5;
+    done.tolerated_failure_percentage = 12.5;
+    s.put_map_run(done.clone()).unwrap();
+    assert_eq!(s.get_map_run(&done.arn).unwrap(), done);
+    let first = s.list_map_runs(a, &PageRequest::first(2)).unwrap();
+    let arns: Vec<_> = first.items.iter().map(|r| r.arn.clone()).collect();
+    assert_eq!(arns, [run(2, a).arn, run(1, a).arn]);
+    let rest = s
+        .list_map_runs(
+            a,
+            &PageRequest {
+                max_results: 2,
+                next_token: first.next_token.clone(),
+            },
+        )
+        .unwrap();
+    assert_eq!(rest.items, vec![done]);
+    assert_eq!(rest.next_token, None);
+    assert_eq!(s.list_map_runs(b, &all()).unwrap().items.len(), 1);
+    assert!(s.list_map_runs("none", &all()).unwrap().items.is_empty());
+}
 
 macro_rules! suite {
     ($backend:ident, $open:expr) => {
@@ -714,7 +767,8 @@ macro_rules! suite {
                 timers,
                 activities_and_task_tokens,
                 tags,
-                batch_semantics
+                batch_semantics,
+                map_runs
             );
         }
     };

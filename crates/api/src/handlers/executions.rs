@@ -1,4 +1,5 @@
-//! Executions: StartExecution, StartSyncExecution, StopExecution (through the runtime), and
+//! Executions: StartExecution, StartSyncExecution, StopExecution, RedriveExecution (through
+//! the runtime), and
 //! DescribeExecution, ListExecutions, GetExecutionHistory, DescribeStateMachineForExecution
 //! (read straight from the store, where the runtime keeps Standard executions and their
 //! history).
@@ -9,9 +10,9 @@ use super::{or_not_found, page_request, with_token};
 use crate::arn::{self, Arn, Resource};
 use crate::error::ApiError;
 use crate::input::Input;
-use crate::service::{store_failure, ts, Service};
+use crate::service::{now_ms, store_failure, ts, Service};
 use serde_json::{json, Map, Value};
-use stepwise_engine::runtime::{RuntimeError, StartRequest};
+use stepwise_engine::runtime::{redrivable, RuntimeError, StartRequest};
 use stepwise_store::{
     ExecutionFilter, ExecutionRecord, ExecutionStatus, HistoryEventRow, StateMachineRecord,
     StateMachineType,
@@ -38,7 +39,7 @@ pub fn does_not_exist_execution(arn: &str) -> ApiError {
     )
 }
 
-fn runtime_error(e: RuntimeError) -> ApiError {
+pub(crate) fn runtime_error(e: RuntimeError) -> ApiError {
     match e {
         RuntimeError::ExecutionAlreadyExists(arn) => ApiError::new(
             "ExecutionAlreadyExists",
@@ -49,6 +50,12 @@ fn runtime_error(e: RuntimeError) -> ApiError {
         RuntimeError::InvalidDefinition(text) => ApiError::new(
             "InvalidDefinition",
             format!("Invalid State Machine Definition: '{text}'"),
+            400,
+        ),
+        RuntimeError::NotRedrivable(reason) => ApiError::new("ExecutionNotRedrivable", reason, 400),
+        RuntimeError::MapRunDoesNotExist(arn) => ApiError::new(
+            "ResourceNotFound",
+            format!("Resource not found: '{arn}'"),
             400,
         ),
         RuntimeError::Store(e) => store_failure(e),
@@ -280,23 +287,47 @@ pub fn describe(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     if let Some(d) = e.redrive_date {
         out.insert("redriveDate".into(), ts(d));
     }
-    // As AWS reports it; RedriveExecution itself is not served yet.
-    match e.status {
-        ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {
+    let map_child = e
+        .parent_arn
+        .as_deref()
+        .is_some_and(|p| p.contains(":mapRun:"));
+    match redrivable(&e, now_ms()) {
+        Ok(()) => {
             out.insert("redriveStatus".into(), Value::from("REDRIVABLE"));
         }
-        other => {
+        // A distributed Map's child is run again by redriving its parent execution.
+        Err(_)
+            if map_child
+                && matches!(
+                    e.status,
+                    ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted
+                ) =>
+        {
+            out.insert("redriveStatus".into(), Value::from("REDRIVABLE_BY_MAP_RUN"));
+        }
+        Err(reason) => {
             out.insert("redriveStatus".into(), Value::from("NOT_REDRIVABLE"));
-            out.insert(
-                "redriveStatusReason".into(),
-                Value::from(format!(
-                    "Execution is {} and cannot be redriven",
-                    other.as_str()
-                )),
-            );
+            out.insert("redriveStatusReason".into(), Value::from(reason));
         }
     }
     Ok(Value::Object(out))
+}
+
+/// RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution continues from its
+/// unsuccessful state(s); `clientToken` is accepted (a repeat of a redrive that already
+/// started is refused as the execution is RUNNING again).
+pub fn redrive(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
+    let arn = input.string("executionArn", true, (1, 256), false)?;
+    let token = input.string("clientToken", false, (1, 64), false)?;
+    if let Some(t) = &token {
+        let ok = t.bytes().all(|b| (b'!'..=b'~').contains(&b));
+        input.check_pattern("clientToken", t, ok, "[!-~]+");
+    }
+    input.finish()?;
+    let arn = arn.unwrap_or_default();
+    get_execution(svc, &arn)?;
+    let date = svc.runtime.redrive_execution(&arn).map_err(runtime_error)?;
+    Ok(json!({ "redriveDate": ts(date) }))
 }
 
 pub fn list(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
@@ -308,6 +339,7 @@ pub fn list(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
     input.finish()?;
     let mut filter = ExecutionFilter {
         status: status.as_deref().and_then(ExecutionStatus::parse),
+        redriven: redrive.as_deref().map(|r| r == "REDRIVEN"),
         ..Default::default()
     };
     match (sm_arn, map_run) {
@@ -355,10 +387,6 @@ pub fn list(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
             filter.parent_arn = Some(run);
         }
     }
-    // Nothing is ever redriven yet, so REDRIVEN lists nothing and NOT_REDRIVEN everything.
-    if redrive.as_deref() == Some("REDRIVEN") {
-        return Ok(json!({ "executions": [] }));
-    }
     let p = svc
         .store
         .list_executions(&filter, &page)
@@ -387,6 +415,9 @@ fn list_item(e: &ExecutionRecord) -> Value {
     }
     if let Some(a) = &e.alias_arn {
         m.insert("stateMachineAliasArn".into(), Value::from(a.clone()));
+    }
+    if let Some(p) = e.parent_arn.as_deref().filter(|p| p.contains(":mapRun:")) {
+        m.insert("mapRunArn".into(), Value::from(p));
     }
     m.insert("redriveCount".into(), Value::from(e.redrive_count));
     if let Some(d) = e.redrive_date {

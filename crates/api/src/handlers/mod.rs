@@ -5,6 +5,7 @@ pub mod activities;
 pub mod aliases;
 pub mod executions;
 pub mod machines;
+pub mod map_runs;
 pub mod tags;
 pub mod test_state;
 

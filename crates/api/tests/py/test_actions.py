@@ -576,6 +576,157 @@ def test_start_sync_execution():
     )
 
 
+# Redrive and map runs ------------------------------------------------------------------------
+
+
+def test_redrive_execution():
+    act = SFN.create_activity(name=f"act-{uid()}")["activityArn"]
+    definition = json.dumps(
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {"Type": "Pass", "Result": "kept", "ResultPath": "$.p", "Next": "T"},
+                "T": {
+                    "Type": "Task",
+                    "Resource": act,
+                    "Parameters": {"rc.$": "$$.Execution.RedriveCount"},
+                    "ResultPath": "$.t",
+                    "End": True,
+                },
+            },
+        }
+    )
+    _, r = machine(definition=definition)
+    arn = SFN.start_execution(stateMachineArn=r["stateMachineArn"], input="{}")["executionArn"]
+    task = SFN.get_activity_task(activityArn=act, workerName="w")
+    assert json.loads(task["input"]) == {"rc": 0}, task
+    SFN.send_task_failure(taskToken=task["taskToken"], error="Flaky", cause="first try")
+    d = wait_done(arn)
+    assert d["status"] == "FAILED" and d["error"] == "Flaky", d
+    assert d["redriveStatus"] == "REDRIVABLE" and d["redriveCount"] == 0, d
+
+    red = SFN.redrive_execution(executionArn=arn)
+    assert red["redriveDate"] >= d["stopDate"], (red, d)
+    running = SFN.describe_execution(executionArn=arn)
+    assert running["status"] == "RUNNING" and running["redriveCount"] == 1, running
+    assert running["redriveStatus"] == "NOT_REDRIVABLE", running
+    assert running["redriveStatusReason"] == "Execution is RUNNING and cannot be redriven", running
+    error(
+        lambda: SFN.redrive_execution(executionArn=arn),
+        "ExecutionNotRedrivable",
+        "Execution is RUNNING and cannot be redriven",
+    )
+    task = SFN.get_activity_task(activityArn=act, workerName="w")
+    assert json.loads(task["input"]) == {"rc": 1}, task
+    SFN.send_task_success(taskToken=task["taskToken"], output=json.dumps({"ok": True}))
+    d = wait_done(arn)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == {"p": "kept", "t": {"ok": True}}, d
+    assert d["redriveCount"] == 1 and d["redriveDate"] == red["redriveDate"], d
+
+    events = SFN.get_execution_history(executionArn=arn)["events"]
+    types = [e["type"] for e in events]
+    at = types.index("ExecutionRedriven")
+    assert types[at - 1] == "ExecutionFailed", types
+    assert events[at]["executionRedrivenEventDetails"] == {"redriveCount": 1}, events[at]
+    # Only the failed Task runs again: the Pass state is not re-entered.
+    assert types[at + 1 :].count("PassStateEntered") == 0, types
+    assert types[at + 1] == "TaskStateEntered" and types[-1] == "ExecutionSucceeded", types
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+
+    redriven = SFN.list_executions(stateMachineArn=r["stateMachineArn"], redriveFilter="REDRIVEN")
+    assert [e["executionArn"] for e in redriven["executions"]] == [arn], redriven
+    assert redriven["executions"][0]["redriveCount"] == 1, redriven
+    never = SFN.list_executions(stateMachineArn=r["stateMachineArn"], redriveFilter="NOT_REDRIVEN")
+    assert never["executions"] == [], never
+    error(
+        lambda: SFN.redrive_execution(executionArn=arn),
+        "ExecutionNotRedrivable",
+        "Execution is SUCCEEDED and cannot be redriven",
+    )
+    error(
+        lambda: SFN.redrive_execution(executionArn=f"{PREFIX}:execution:nope:x"),
+        "ExecutionDoesNotExist",
+    )
+    error(lambda: SFN.redrive_execution(executionArn=act), "InvalidArn")
+
+
+def test_map_runs():
+    definition = json.dumps(
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "Label": "Fan",
+                    "MaxConcurrency": 2,
+                    "ToleratedFailureCount": 1,
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                        "StartAt": "C",
+                        "States": {
+                            "C": {
+                                "Type": "Choice",
+                                "Choices": [{"Variable": "$", "NumericEquals": 3, "Next": "F"}],
+                                "Default": "P",
+                            },
+                            "F": {"Type": "Fail", "Error": "Three"},
+                            "P": {"Type": "Pass", "End": True},
+                        },
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+    name, r = machine(definition=definition)
+    arn = SFN.start_execution(stateMachineArn=r["stateMachineArn"], input="[1, 2, 3, 4]")["executionArn"]
+    d = wait_done(arn)
+    assert d["status"] == "SUCCEEDED", d
+    runs = SFN.list_map_runs(executionArn=arn)["mapRuns"]
+    assert len(runs) == 1, runs
+    run = runs[0]
+    assert run["executionArn"] == arn, run
+    assert run["mapRunArn"].startswith(f"{PREFIX}:mapRun:{name}/Fan:"), run
+    assert run["stateMachineArn"] == f"{PREFIX}:stateMachine:{name}/Fan", run
+    m = SFN.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert m["status"] == "SUCCEEDED" and m["maxConcurrency"] == 2, m
+    assert m["toleratedFailureCount"] == 1 and m["toleratedFailurePercentage"] == 0, m
+    counts = {k: m["itemCounts"][k] for k in ("total", "succeeded", "failed", "running", "pending")}
+    assert counts == {"total": 4, "succeeded": 3, "failed": 1, "running": 0, "pending": 0}, m
+    assert m["executionCounts"]["total"] == 4, m
+    assert m["startDate"] <= m["stopDate"], m
+    events = SFN.get_execution_history(executionArn=arn)["events"]
+    started = [e for e in events if e["type"] == "MapRunStarted"]
+    assert started[0]["mapRunStartedEventDetails"]["mapRunArn"] == run["mapRunArn"], started
+
+    children = SFN.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    assert len(children) == 4 and all(c["mapRunArn"] == run["mapRunArn"] for c in children), children
+    failed = SFN.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED")["executions"]
+    assert len(failed) == 1, failed
+    child = SFN.describe_execution(executionArn=failed[0]["executionArn"])
+    assert child["error"] == "Three" and child["mapRunArn"] == run["mapRunArn"], child
+    assert child["redriveStatus"] == "REDRIVABLE_BY_MAP_RUN", child
+    assert json.loads(child["input"]) == 3, child
+
+    SFN.update_map_run(mapRunArn=run["mapRunArn"], maxConcurrency=10, toleratedFailurePercentage=25.5)
+    m = SFN.describe_map_run(mapRunArn=run["mapRunArn"])
+    assert m["maxConcurrency"] == 10 and m["toleratedFailurePercentage"] == 25.5, m
+    missing = run["mapRunArn"][:-4] + "0000"
+    error(
+        lambda: SFN.describe_map_run(mapRunArn=missing),
+        "ResourceNotFound",
+        f"Resource not found: '{missing}'",
+    )
+    error(lambda: SFN.update_map_run(mapRunArn=missing, maxConcurrency=1), "ResourceNotFound")
+    error(lambda: SFN.describe_map_run(mapRunArn=arn), "InvalidArn")
+    error(
+        lambda: SFN.list_map_runs(executionArn=f"{PREFIX}:execution:{name}:nope"),
+        "ExecutionDoesNotExist",
+    )
+    assert SFN.list_map_runs(executionArn=arn, maxResults=1)["mapRuns"] == runs
+
+
 def main():
     tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
     passed = failed = 0

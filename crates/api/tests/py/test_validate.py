@@ -156,16 +156,16 @@ def test_server_side_validation_exception():
     ), e.response["Error"]
 
 
-def test_unimplemented_action_is_client_error_without_retries():
+def test_client_errors_are_not_retried():
+    # Every action of the model is served: a missing resource is a 400 that SDKs don't retry.
+    arn = "arn:aws:states:us-east-1:123456789012:mapRun:m/l:x"
     e = expect_client_error(
-        lambda: client().describe_map_run(
-            mapRunArn="arn:aws:states:us-east-1:123456789012:mapRun:m/l:x"
-        ),
-        "NotImplemented",
-        501,
+        lambda: client().describe_map_run(mapRunArn=arn),
+        "ResourceNotFound",
+        400,
     )
     assert e.response["ResponseMetadata"].get("RetryAttempts", 0) == 0, e.response
-    assert "DescribeMapRun" in e.response["Error"]["Message"]
+    assert e.response["Error"]["Message"] == f"Resource not found: '{arn}'", e.response
 
 
 def test_sync_prefixed_operations_reach_the_server():
