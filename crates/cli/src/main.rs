@@ -52,8 +52,8 @@ enum Command {
     /// Serve the AWS Step Functions API (AWS JSON 1.0) for boto3, the aws CLI and the AWS SDKs.
     ///
     /// Point a client at it with e.g. `--endpoint-url http://localhost:8083`. Stops cleanly on
-    /// SIGTERM or Ctrl-C; executions still running resume on the next start. Actions not served
-    /// yet (activity workers, redrive, map runs, TestState) answer NotImplemented (HTTP 501).
+    /// SIGTERM or Ctrl-C; executions still running resume on the next start. All 37 actions of
+    /// the service are served; the web console is at http://localhost:8083/.
     Serve(ServeArgs),
     /// Draw a state machine: SVG (default), Graphviz DOT or Mermaid.
     ///
