@@ -161,7 +161,7 @@ try {
   await checkLabels(page, 'execution page');
   await page.screenshot({ path: join(shots, 'execution.png'), fullPage: true });
 
-  // Stop a running execution, then Redrive it (the API's answer is shown, whatever it is).
+  // Stop a running execution, then Redrive it: it runs again from the state that was stopped.
   const run = await api('StartExecution', { stateMachineArn: slow.stateMachineArn, name: 'to-stop' });
   await page.goto(`${base}/#/executions/${encodeURIComponent(run.executionArn)}`);
   await waitStatus(page, 'LongWait', 'RUNNING');
@@ -172,6 +172,13 @@ try {
   await page.click('#redrive');
   await page.waitForSelector('#action-message .alert, #action-message .note', { timeout: T });
   console.log(`  redrive answered: ${(await page.locator('#action-message').textContent()).trim()}`);
+  await page.waitForSelector('#exec-status [data-status="RUNNING"]', { timeout: T });
+  await waitStatus(page, 'LongWait', 'RUNNING');
+  check(true, 'the redriven execution runs again, live on the page');
+  const redriven = await api('DescribeExecution', { executionArn: run.executionArn });
+  check(redriven.redriveCount === 1, `DescribeExecution counts the redrive (${redriven.redriveCount})`);
+  await page.click('#stop');
+  await page.waitForSelector('#exec-status [data-status="ABORTED"]', { timeout: T });
 
   // Executions list with filters.
   await page.goto(`${base}/#/executions?status=SUCCEEDED`);
