@@ -1762,3 +1762,125 @@ async fn validate_state_machine_definition() {
 
     cov.assert_covers("sdk", "validate", VALIDATE);
 }
+
+// Worker timing -------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_poll_wakes_up_and_a_silent_worker_times_out() {
+    let Some(ctx) = setup("longpoll") else {
+        return;
+    };
+    let sfn = &ctx.sfn;
+    let cov = &ctx.cov;
+    let act = sfn
+        .create_activity()
+        .name("slow")
+        .call(cov)
+        .await
+        .expect("CreateActivity")
+        .activity_arn()
+        .to_string();
+    let def = json!({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": act,
+        "HeartbeatSeconds": 1, "End": true}}});
+    let sm = create(sfn, cov, "slow", &def.to_string()).await;
+    // The poll is waiting before the task exists: it must wake up when the task is scheduled.
+    let poll = {
+        let (sfn, cov, act) = (sfn.clone(), cov.clone(), act.clone());
+        tokio::spawn(async move {
+            sfn.get_activity_task()
+                .activity_arn(act)
+                .worker_name("silent")
+                .call(&cov)
+                .await
+                .expect("GetActivityTask")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let exec = start(sfn, cov, &sm, r#"{"n": 1}"#).await;
+    let task = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .expect("the long poll answered")
+        .expect("poll task");
+    let token = task.task_token().expect("a task").to_string();
+    assert_eq!(task.input(), Some(r#"{"n":1}"#));
+    // No heartbeat within HeartbeatSeconds: the task times out, and the token is dead. AWS
+    // records a heartbeat timeout as States.Timeout (corpus: test_heartbeat_timeout).
+    let d = wait_done(sfn, cov, &exec).await;
+    assert_eq!(d.status(), &ExecutionStatus::Failed);
+    assert_eq!(d.error(), Some("States.Timeout"));
+    expect_err!(
+        sfn.send_task_success()
+            .task_token(&token)
+            .output("{}")
+            .call(cov),
+        is_task_timed_out
+    );
+    let h = sfn
+        .get_execution_history()
+        .execution_arn(&exec)
+        .reverse_order(true)
+        .call(cov)
+        .await
+        .expect("history");
+    let types: Vec<&str> = h.events().iter().map(|e| e.r#type().as_str()).collect();
+    assert_eq!(types[..2], ["ExecutionFailed", "ActivityTimedOut"], "{types:?}");
+}
+
+// Known differences from AWS (ignored until fixed) ----------------------------------------------
+
+/// AWS: "DeleteStateMachine … sets the state machine's status to DELETING … A state machine is
+/// deleted only when all its executions are completed. On the next state transition, the state
+/// machine's executions are terminated." (API reference, DeleteStateMachine).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "bug: DeleteStateMachine removes a machine with a running execution at once \
+            (DescribeStateMachine: StateMachineDoesNotExist, not status DELETING) and the \
+            execution runs on to SUCCEEDED"]
+async fn deleting_a_machine_with_a_running_execution_marks_it_deleting() {
+    let Some(ctx) = setup("deleting") else {
+        return;
+    };
+    let sfn = &ctx.sfn;
+    let cov = &ctx.cov;
+    let def = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 2, "Next": "P"},
+        "P": {"Type": "Pass", "End": true}}});
+    let sm = create(sfn, cov, "doomed", &def.to_string()).await;
+    let exec = start(sfn, cov, &sm, "{}").await;
+    sfn.delete_state_machine()
+        .state_machine_arn(&sm)
+        .call(cov)
+        .await
+        .expect("DeleteStateMachine");
+    let d = sfn
+        .describe_state_machine()
+        .state_machine_arn(&sm)
+        .call(cov)
+        .await
+        .expect("a machine with a running execution is still described");
+    assert_eq!(d.status().map(|s| s.as_str()), Some("DELETING"));
+    let done = wait_done(sfn, cov, &exec).await;
+    assert_ne!(done.status(), &ExecutionStatus::Succeeded, "{done:?}");
+}
+
+/// AWS (API reference, TestState, `mock`): "A mock can only be specified for Task, Map, or
+/// Parallel states. If it is specified for another state type, an exception will be thrown."
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "bug: TestState accepts a mock for a Pass state and answers SUCCEEDED"]
+async fn test_state_refuses_a_mock_for_a_pass_state() {
+    let Some(ctx) = setup("passmock") else {
+        return;
+    };
+    let e = ctx
+        .sfn
+        .test_state()
+        .definition(r#"{"Type": "Pass", "End": true}"#)
+        .mock(MockInput::builder().result("{}").build())
+        .call(&ctx.cov)
+        .await
+        .expect_err("a mock on a Pass state is refused")
+        .into_service_error();
+    assert!(
+        e.is_validation_exception() || e.is_invalid_definition(),
+        "{e:?}"
+    );
+}
