@@ -1823,7 +1823,11 @@ async fn a_long_poll_wakes_up_and_a_silent_worker_times_out() {
         .await
         .expect("history");
     let types: Vec<&str> = h.events().iter().map(|e| e.r#type().as_str()).collect();
-    assert_eq!(types[..2], ["ExecutionFailed", "ActivityTimedOut"], "{types:?}");
+    assert_eq!(
+        types[..2],
+        ["ExecutionFailed", "ActivityTimedOut"],
+        "{types:?}"
+    );
 }
 
 // Known differences from AWS (ignored until fixed) ----------------------------------------------
