@@ -106,3 +106,122 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create test dir");
     dir
 }
+
+/// The 37 actions of the Step Functions API (the service model's operations).
+pub const ACTIONS: [&str; 37] = [
+    "CreateActivity",
+    "CreateStateMachine",
+    "CreateStateMachineAlias",
+    "DeleteActivity",
+    "DeleteStateMachine",
+    "DeleteStateMachineAlias",
+    "DeleteStateMachineVersion",
+    "DescribeActivity",
+    "DescribeExecution",
+    "DescribeMapRun",
+    "DescribeStateMachine",
+    "DescribeStateMachineAlias",
+    "DescribeStateMachineForExecution",
+    "GetActivityTask",
+    "GetExecutionHistory",
+    "ListActivities",
+    "ListExecutions",
+    "ListMapRuns",
+    "ListStateMachineAliases",
+    "ListStateMachineVersions",
+    "ListStateMachines",
+    "ListTagsForResource",
+    "PublishStateMachineVersion",
+    "RedriveExecution",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+    "SendTaskSuccess",
+    "StartExecution",
+    "StartSyncExecution",
+    "StopExecution",
+    "TagResource",
+    "TestState",
+    "UntagResource",
+    "UpdateMapRun",
+    "UpdateStateMachine",
+    "UpdateStateMachineAlias",
+    "ValidateStateMachineDefinition",
+];
+
+/// What one action answered during a test: how many successes, which error codes.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub ok: usize,
+    pub errors: std::collections::BTreeSet<String>,
+}
+
+/// The calls a client really made, as seen on the wire (SDK) or from the CLI's exit status and
+/// stderr: the coverage checks compare it with each area's static list, so a list cannot claim
+/// an action the test does not call.
+#[derive(Debug, Default, Clone)]
+pub struct Coverage(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, Seen>>>);
+
+impl Coverage {
+    fn with<R>(&self, f: impl FnOnce(&mut std::collections::BTreeMap<String, Seen>) -> R) -> R {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut m)
+    }
+
+    pub fn ok(&self, action: &str) {
+        self.with(|m| m.entry(action.to_string()).or_default().ok += 1);
+    }
+
+    pub fn error(&self, action: &str, code: &str) {
+        self.with(|m| {
+            m.entry(action.to_string())
+                .or_default()
+                .errors
+                .insert(code.to_string());
+        });
+    }
+
+    /// Panics unless every action of `area` answered at least once with success and at least
+    /// once with an error; prints what was seen, for the coverage table.
+    pub fn assert_covers(&self, client: &str, area: &str, actions: &[&str]) {
+        self.with(|m| {
+            for a in m.keys() {
+                assert!(
+                    ACTIONS.contains(&a.as_str()),
+                    "{client} recorded an unknown action {a}"
+                );
+            }
+            let mut missing = Vec::new();
+            for a in actions {
+                match m.get(*a) {
+                    Some(s) if s.ok > 0 && !s.errors.is_empty() => {
+                        eprintln!("{client} {area}: {a}: {} ok, errors {:?}", s.ok, s.errors);
+                    }
+                    Some(s) => missing.push(format!("{a} (ok {}, errors {:?})", s.ok, s.errors)),
+                    None => missing.push(format!("{a} (never called)")),
+                }
+            }
+            assert!(
+                missing.is_empty(),
+                "{client} {area}: actions without both a success and an error: {missing:?}"
+            );
+        });
+    }
+}
+
+/// Panics unless the areas' lists together name exactly the 37 actions.
+pub fn assert_areas_cover_all(areas: &[(&str, &[&str])]) {
+    let mut union = std::collections::BTreeSet::new();
+    for (area, actions) in areas {
+        for a in actions.iter() {
+            assert!(
+                ACTIONS.contains(a),
+                "{area} lists {a}, which is not an action"
+            );
+            union.insert(*a);
+        }
+    }
+    let all: std::collections::BTreeSet<&str> = ACTIONS.iter().copied().collect();
+    assert_eq!(all.len(), 37, "the action list has duplicates");
+    let missing: Vec<&&str> = all.difference(&union).collect();
+    assert!(missing.is_empty(), "no area exercises {missing:?}");
+}
