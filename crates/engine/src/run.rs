@@ -257,7 +257,8 @@ impl MapRunLive {
 pub const HISTORY_LIMIT: u64 = 25_000;
 
 /// The cause AWS gives when an execution's history reaches its limit.
-pub const HISTORY_LIMIT_CAUSE: &str = "The execution reached the maximum number of history events (25000).";
+pub const HISTORY_LIMIT_CAUSE: &str =
+    "The execution reached the maximum number of history events (25000).";
 
 /// What a parked execution waits for; the runtime keeps it (and a durable timer) instead of the
 /// execution's future.
@@ -404,7 +405,11 @@ impl<'a> Idle<'a> {
         Idle { idle, slot: None }
     }
 
-    fn waiting(idle: Option<&'a Idleness>, wake_at: Option<i64>, token: Option<(String, bool)>) -> Idle<'a> {
+    fn waiting(
+        idle: Option<&'a Idleness>,
+        wake_at: Option<i64>,
+        token: Option<(String, bool)>,
+    ) -> Idle<'a> {
         let slot = idle.map(|i| {
             i.down();
             let now = wall_ms();
@@ -2275,7 +2280,10 @@ impl<'m> Exec<'m> {
             drop(parked);
             match woke {
                 Ok(s) => match s {
-                    Some(Signal::Started { worker_name, heartbeat_deadline }) => {
+                    Some(Signal::Started {
+                        worker_name,
+                        heartbeat_deadline,
+                    }) => {
                         if rec.status == St::Scheduled {
                             rec.status = St::Started;
                             rec.worker_name = worker_name;

@@ -17,8 +17,7 @@
 use crate::durable::{from_row, millis, StoreSink};
 use crate::history::{Details, HistoryEvent};
 use crate::run::{
-    execute_parkable, ExecutionOutcome, ExecutionStatus, Idleness, ParkPlan, ReplayLog,
-    RunOptions,
+    execute_parkable, ExecutionOutcome, ExecutionStatus, Idleness, ParkPlan, ReplayLog, RunOptions,
 };
 use crate::tasks::{TaskHandler, TaskRequest, Unconfigured};
 use crate::tokens::{Broker, TokenBroker, TokenError, TokenService};
@@ -27,9 +26,9 @@ use futures::future::LocalBoxFuture;
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use stepwise_asl::error::StateError;
@@ -251,7 +250,10 @@ pub const DEFAULT_PARK_AFTER: std::time::Duration = std::time::Duration::from_se
 fn default_park_after_ms() -> i64 {
     match std::env::var("STEPWISE_PARK_AFTER_MS") {
         Ok(v) if v.trim().eq_ignore_ascii_case("off") => -1,
-        Ok(v) => v.trim().parse().unwrap_or(DEFAULT_PARK_AFTER.as_millis() as i64),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or(DEFAULT_PARK_AFTER.as_millis() as i64),
         Err(_) => DEFAULT_PARK_AFTER.as_millis() as i64,
     }
 }
@@ -1111,8 +1113,8 @@ impl Worker {
     /// seconds whose execution is not loaded here (e.g. its resume failed) are woken.
     async fn sweep(self: &Rc<Self>) {
         let store = self.shared.store.clone();
-        let due = tokio::task::spawn_blocking(move || store.due_timers(wall_ms() - 5_000, 100))
-            .await;
+        let due =
+            tokio::task::spawn_blocking(move || store.due_timers(wall_ms() - 5_000, 100)).await;
         let Ok(Ok(due)) = due else { return };
         let shards = self.shared.config.workers.max(1);
         for t in due {
@@ -1150,7 +1152,10 @@ async fn park_when_idle<F: std::future::Future<Output = ExecutionOutcome>>(
         };
         let now = wall_ms();
         let from = now.max(plan.park_at);
-        if plan.wake_at.is_some_and(|w| w.saturating_sub(from) < after_ms) {
+        if plan
+            .wake_at
+            .is_some_and(|w| w.saturating_sub(from) < after_ms)
+        {
             grace = None;
             return std::task::Poll::Pending;
         }
@@ -1368,7 +1373,7 @@ pub const REDRIVE_PERIOD_MS: i64 = 14 * 24 * 3600 * 1000;
 /// The longest an execution may stay open, redrives included (AWS: one year).
 pub const MAX_OPEN_MS: i64 = 365 * 24 * 3600 * 1000;
 /// AWS's limit on a history's length.
-pub const HISTORY_LIMIT: u64 = 25_000;
+pub const HISTORY_LIMIT: u64 = crate::run::HISTORY_LIMIT;
 
 /// Whether RedriveExecution would take `rec` at `now` (epoch ms): `Err` holds the reason,
 /// worded as DescribeExecution's `redriveStatusReason` (and ExecutionNotRedrivable's
