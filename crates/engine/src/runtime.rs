@@ -945,7 +945,7 @@ impl Worker {
                     }
                 },
             };
-            match w.run(*job).await {
+            match w.run(*job, &flag).await {
                 None => w.unload(&key, &flag),
                 Some(plan) => {
                     // Written before the execution counts as parked: a restart finds it
@@ -1013,7 +1013,9 @@ impl Worker {
     }
 
     /// Runs a job to its end (`None`), or until it parks (its plan; its future is dropped).
-    async fn run(&self, job: RunJob) -> Option<ParkPlan> {
+    /// `woken` is cleared as the future is dropped: wake-ups handled before were heard by the
+    /// execution itself; one handled from then on means it must run again.
+    async fn run(&self, job: RunJob, woken: &Cell<bool>) -> Option<ParkPlan> {
         let RunJob {
             machine,
             input,
@@ -1053,6 +1055,7 @@ impl Worker {
                 Ok(o) => o,
                 Err(plan) => {
                     crate::tokens::while_parking(|| drop(run));
+                    woken.set(false);
                     return Some(plan);
                 }
             }

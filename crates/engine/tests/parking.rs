@@ -386,6 +386,40 @@ fn a_callback_parks_and_its_answer_wakes_it() {
 }
 
 #[test]
+fn answers_racing_the_parking_are_never_lost() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let (rt, tokens, calls) = accepting(store.clone());
+    rt.set_park_after(Some(Duration::from_millis(30)));
+    let sm = machine("race", StateMachineType::Standard, &callback_def(json!({})));
+    let n = 100;
+    // Each answered 0 to 60 ms after its token was handed out: before, while and after the
+    // execution parks (30 ms after it began waiting, plus the write of its timer).
+    let arns: Vec<String> = (0..n)
+        .map(|i| {
+            let arn = start(
+                &rt,
+                &sm,
+                &format!("e{i}"),
+                json!({"QueueUrl": "q", "Message": i}),
+            );
+            let t = take_tokens(&tokens, 1).remove(0);
+            std::thread::sleep(Duration::from_micros((i as u64 * 7919) % 60_000));
+            rt.send_task_success(&t, "{}".into()).expect("success");
+            arn
+        })
+        .collect();
+    for arn in &arns {
+        wait_for(&*store, arn, ExecutionStatus::Succeeded, 30);
+        assert_eq!(kinds(&*store, arn), CALLBACK_KINDS);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), n);
+    until("nothing left parked or loaded", 10, || {
+        rt.parked_executions() == 0 && rt.live_executions() == 0
+    });
+    rt.shutdown();
+}
+
+#[test]
 fn an_activity_parks_while_scheduled_and_while_taken() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     with_activity(&*store);
