@@ -10,9 +10,14 @@
 //! start-up every RUNNING execution is resumed from its stored events by replay (see
 //! `run::ReplayLog`): nothing recorded twice, nothing lost; overdue timers fire at once.
 //!
-//! Activities and callbacks: executions park on task tokens kept in the store (`tokens`);
+//! Activities and callbacks: executions wait on task tokens kept in the store (`tokens`);
 //! workers and callers answer through [`Runtime::get_activity_task`] and the
 //! `send_task_*` methods, which work whether or not the execution is loaded.
+//!
+//! Parking: an execution that only waits (long Waits and retry delays, unanswered tokens) is
+//! unloaded: its future is dropped, a durable `park` timer records its wake-up, and the worker
+//! keeps only its ARN and wake-up time. A due timer, an answer to one of its tokens or a stop
+//! resumes it by replay, like a restart does (see `run::Idleness` and docs/architecture.md).
 
 use crate::durable::{from_row, millis, StoreSink};
 use crate::history::{Details, HistoryEvent};
