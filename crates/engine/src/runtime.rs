@@ -932,6 +932,12 @@ impl Drop for LiveGuard {
 impl Worker {
     /// Runs (or loads, then runs) an execution as a local task.
     fn spawn(self: &Rc<Self>, arn: Rc<str>, source: Source) {
+        if self.running.borrow().contains_key(&arn) {
+            // Already loaded (e.g. the sweep loaded it as start-up resumed it): one instance
+            // at a time, whatever asked.
+            tracing::debug!(execution = %arn, "already loaded");
+            return;
+        }
         let woken = Rc::new(Cell::new(false));
         let w = self.clone();
         let key = arn.clone();
@@ -1215,7 +1221,8 @@ fn worker(
         map_runs: Rc::default(),
     });
     local.block_on(&rt, async move {
-        let mut sweep = tokio::time::interval(std::time::Duration::from_secs(10));
+        let every = std::time::Duration::from_secs(10);
+        let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next = w.wheel.borrow().first().map(|(t, _)| *t);
