@@ -198,6 +198,16 @@ impl StoreSink {
         self
     }
 
+    /// Whether everything recorded is stored and no write is under way: only then may the
+    /// execution be parked (dropped and later replayed from the store).
+    pub fn is_settled(&self) -> bool {
+        self.pending.borrow().is_empty()
+            && self.update.borrow().is_none()
+            && self.children.borrow().is_empty()
+            && self.map_runs.borrow().is_empty()
+            && self.flushing.try_lock().is_ok()
+    }
+
     /// The storage error that stopped this execution's writes, if any.
     pub fn failure(&self) -> Option<String> {
         self.failed.borrow().clone()

@@ -252,6 +252,193 @@ impl MapRunLive {
     }
 }
 
+/// AWS's hard limit on a Standard execution's history: event 25,000 may only be
+/// `ExecutionSucceeded`; anything else there is replaced by `ExecutionFailed`.
+pub const HISTORY_LIMIT: u64 = 25_000;
+
+/// The cause AWS gives when an execution's history reaches its limit.
+pub const HISTORY_LIMIT_CAUSE: &str =
+    "The execution reached the maximum number of history events (25000).";
+
+/// What a parked execution waits for; the runtime keeps it (and a durable timer) instead of the
+/// execution's future.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkPlan {
+    /// When a timer wakes it (epoch ms); `None`: only a task token's answer does.
+    pub wake_at: Option<i64>,
+    /// Not parked before this (epoch ms): token waits get a grace period, so a worker that
+    /// answers at once does not cost an unload and a replay.
+    pub park_at: i64,
+    /// The task tokens waited on, each with whether it was already started (an activity a
+    /// worker took); a change in either means the execution must run again.
+    pub tokens: Vec<(String, bool)>,
+}
+
+#[derive(Debug, Clone)]
+struct IdleWait {
+    wake_at: Option<i64>,
+    park_at: i64,
+    token: Option<(String, bool)>,
+}
+
+/// How idle a durable execution is, kept by the interpreter for the runtime's decision to park
+/// it (drop its future, resume it by replay when a timer or an answer wakes it).
+///
+/// Every line of execution (main flow, branch, iteration) is *busy* unless it waits on a
+/// durable wait (a Wait, a retry delay, a task token: things a replay finds again) or on its
+/// children (a Parallel or inline Map). The execution is idle when no line is busy and at least
+/// one waits: then nothing but a timer or a token answer can move it. Counting is a few cell
+/// updates per wait, and only for executions the runtime may park.
+pub struct Idleness {
+    busy: Cell<usize>,
+    waits: RefCell<Vec<Option<IdleWait>>>,
+    free: RefCell<Vec<usize>>,
+    waiting: Cell<usize>,
+    /// The execution's own deadline (`TimeoutSeconds`), epoch ms.
+    deadline: Cell<Option<i64>>,
+    token_grace_ms: i64,
+}
+
+fn wall_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+impl Idleness {
+    /// `token_grace`: how long a token wait stays loaded before it may be parked.
+    pub fn new(token_grace: Duration) -> Idleness {
+        Idleness {
+            busy: Cell::new(0),
+            waits: RefCell::default(),
+            free: RefCell::default(),
+            waiting: Cell::new(0),
+            deadline: Cell::new(None),
+            token_grace_ms: i64::try_from(token_grace.as_millis()).unwrap_or(i64::MAX / 4),
+        }
+    }
+
+    /// What the execution waits for, when it is fully idle; `None` while any line is busy.
+    pub fn plan(&self) -> Option<ParkPlan> {
+        if self.busy.get() > 0 || self.waiting.get() == 0 {
+            return None;
+        }
+        let mut plan = ParkPlan {
+            wake_at: self.deadline.get(),
+            park_at: i64::MIN,
+            tokens: Vec::new(),
+        };
+        for w in self.waits.borrow().iter().flatten() {
+            if let Some(t) = w.wake_at {
+                plan.wake_at = Some(plan.wake_at.map_or(t, |p| p.min(t)));
+            }
+            plan.park_at = plan.park_at.max(w.park_at);
+            if let Some(t) = &w.token {
+                plan.tokens.push(t.clone());
+            }
+        }
+        Some(plan)
+    }
+
+    fn up(&self) {
+        self.busy.set(self.busy.get() + 1);
+    }
+
+    fn down(&self) {
+        self.busy.set(self.busy.get().saturating_sub(1));
+    }
+
+    fn add_wait(&self, w: IdleWait) -> usize {
+        self.waiting.set(self.waiting.get() + 1);
+        let mut waits = self.waits.borrow_mut();
+        match self.free.borrow_mut().pop() {
+            Some(i) => {
+                waits[i] = Some(w);
+                i
+            }
+            None => {
+                waits.push(Some(w));
+                waits.len() - 1
+            }
+        }
+    }
+
+    fn remove_wait(&self, slot: usize) {
+        if let Some(w) = self.waits.borrow_mut().get_mut(slot) {
+            if w.take().is_some() {
+                self.waiting.set(self.waiting.get().saturating_sub(1));
+                self.free.borrow_mut().push(slot);
+            }
+        }
+    }
+}
+
+/// A busy line: counted while alive.
+struct Busy<'a>(Option<&'a Idleness>);
+
+impl<'a> Busy<'a> {
+    fn new(idle: Option<&'a Idleness>) -> Busy<'a> {
+        if let Some(i) = idle {
+            i.up();
+        }
+        Busy(idle)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if let Some(i) = self.0 {
+            i.down();
+        }
+    }
+}
+
+/// A line waiting on its children (they count for it) or on a durable wait.
+struct Idle<'a> {
+    idle: Option<&'a Idleness>,
+    slot: Option<usize>,
+}
+
+impl<'a> Idle<'a> {
+    fn joined(idle: Option<&'a Idleness>) -> Idle<'a> {
+        if let Some(i) = idle {
+            i.down();
+        }
+        Idle { idle, slot: None }
+    }
+
+    fn waiting(
+        idle: Option<&'a Idleness>,
+        wake_at: Option<i64>,
+        token: Option<(String, bool)>,
+    ) -> Idle<'a> {
+        let slot = idle.map(|i| {
+            i.down();
+            let now = wall_ms();
+            let park_at = if token.is_some() {
+                now.saturating_add(i.token_grace_ms)
+            } else {
+                now
+            };
+            i.add_wait(IdleWait {
+                wake_at,
+                park_at,
+                token,
+            })
+        });
+        Idle { idle, slot }
+    }
+}
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        if let Some(i) = self.idle {
+            if let Some(slot) = self.slot {
+                i.remove_wait(slot);
+            }
+            i.up();
+        }
+    }
+}
+
 /// Runs (or resumes) an execution on the current tokio runtime: the server's entry point.
 /// Must be polled on a single thread (a `LocalSet`), like everything in an execution.
 pub async fn execute(
@@ -262,13 +449,42 @@ pub async fn execute(
     replay: &ReplayLog,
     sink: Option<&dyn EventSink>,
 ) -> ExecutionOutcome {
+    execute_parkable(machine, input, opts, tasks, replay, sink, None).await
+}
+
+/// Like [`execute`], keeping `idle` up to date so the runtime can tell when the execution
+/// waits on nothing but durable waits (see [`Idleness`]).
+pub async fn execute_parkable(
+    machine: &StateMachine,
+    input: Value,
+    opts: &RunOptions,
+    tasks: &dyn TaskHandler,
+    replay: &ReplayLog,
+    sink: Option<&dyn EventSink>,
+    idle: Option<&Idleness>,
+) -> ExecutionOutcome {
     let mut exec = Exec::new(machine, opts, tasks, &input, replay);
     exec.sink = sink;
+    exec.idle = idle;
     let outcome = exec.run(input).await;
     if let Some(sink) = sink {
         sink.flush().await;
     }
     outcome
+}
+
+fn is_terminal(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted"
+    )
+}
+
+fn history_limit_failure() -> Failure {
+    Failure {
+        error: Some(names::RUNTIME.into()),
+        cause: Some(HISTORY_LIMIT_CAUSE.into()),
+    }
 }
 
 /// An error on its way up: AWS omits error or cause when a Fail state leaves them out.
@@ -540,6 +756,12 @@ struct Exec<'m> {
     context_base: Map<String, Value>,
     /// Set while a redrive has emitted nothing yet: the id its first event follows.
     redrive_prev: Cell<Option<u64>>,
+    /// Kept for the runtime when it may park this execution.
+    idle: Option<&'m Idleness>,
+    /// Set once the history reached [`HISTORY_LIMIT`]: nothing more is recorded but the
+    /// execution's failure.
+    history_full: Cell<bool>,
+    full: tokio::sync::Notify,
 }
 
 /// Where the current state sits, for the context object.
@@ -675,6 +897,9 @@ impl<'m> Exec<'m> {
                     .filter(|(id, _)| *id == replay.max_id)
                     .map(|(id, _)| id),
             ),
+            idle: None,
+            history_full: Cell::new(false),
+            full: tokio::sync::Notify::new(),
         }
     }
 
@@ -705,6 +930,13 @@ impl<'m> Exec<'m> {
             return rec.id;
         }
         let id = self.next_id.get();
+        if id >= HISTORY_LIMIT && !self.opts.express && !is_terminal(kind) {
+            // Only the execution's end may take the last place (see `HISTORY_LIMIT`).
+            if !self.history_full.replace(true) {
+                self.full.notify_one();
+            }
+            return prev;
+        }
         self.next_id.set(id + 1);
         let prev = self.redrive_prev.take().unwrap_or(prev);
         let timestamp = self.clock.now();
@@ -761,6 +993,7 @@ impl<'m> Exec<'m> {
     }
 
     async fn run(&self, input: Value) -> ExecutionOutcome {
+        let _main_line = Busy::new(self.idle);
         let main = Thread::new(
             Arc::from(""),
             0,
@@ -784,14 +1017,30 @@ impl<'m> Exec<'m> {
         };
         let mut vars = Vars::default();
         let body = self.run_block(&self.machine.body, input, &main, &mut vars, None);
+        // The history's limit ends the execution wherever its lines are.
+        let body = async {
+            tokio::select! {
+                biased;
+                _ = self.full.notified() => Err(history_limit_failure()),
+                r = body => r,
+            }
+        };
         let result = match self.machine.timeout_seconds {
             Some(t) => {
                 // Measured from the recorded start, so a resumed run keeps its deadline.
                 let deadline = started_at + chrono::Duration::seconds(t as i64);
+                if let Some(idle) = self.idle {
+                    idle.deadline.set(Some(self.wall_ms(deadline)));
+                }
                 let left = (deadline - self.clock.now()).to_std().unwrap_or_default();
                 tokio::time::timeout(left, body).await.ok()
             }
             None => Some(body.await),
+        };
+        let result = if self.history_full.get() {
+            Some(Err(history_limit_failure()))
+        } else {
+            result
         };
         let result = match result {
             Some(Ok(_)) | Some(Err(_)) if self.diverged.get() => Some(Err(Failure {
@@ -865,6 +1114,9 @@ impl<'m> Exec<'m> {
             let mut input = input;
             let mut first = true;
             loop {
+                if self.history_full.get() {
+                    return Err(history_limit_failure());
+                }
                 let state = block.get(cur);
                 match self
                     .run_state(state, input, thread, vars, if first { item } else { None })
@@ -1271,25 +1523,37 @@ impl<'m> Exec<'m> {
         }
     }
 
-    /// Waits on the run's clock, unless a resumed run already recorded what came after.
+    /// Waits on the run's clock, unless a resumed run already recorded what came after. The
+    /// wait is durable (a replay computes the same deadline), so the runtime may park it.
     async fn sleep_until(&self, thread: &Thread, until: DateTime<Utc>) {
         if self.replay.next(thread).is_some() {
             return;
         }
         let now = self.clock.now();
         if until > now {
-            if let Ok(d) = (until - now).to_std() {
-                self.flush().await;
-                tokio::time::sleep(d).await;
+            self.flush().await;
+            let left = (until - self.clock.now()).to_std().unwrap_or_default();
+            if left.is_zero() {
+                return;
             }
+            let _parked = Idle::waiting(self.idle, Some(self.wall_ms(until)), None);
+            tokio::time::sleep(left).await;
         }
     }
 
+    /// A retry delay, counted from the thread's latest event (the failure it follows, whose
+    /// recorded time a replay finds again), so a run resumed mid-delay waits only what is left.
     async fn sleep_secs(&self, thread: &Thread, secs: f64) {
-        if secs > 0.0 && secs.is_finite() && self.replay.next(thread).is_none() {
-            self.flush().await;
-            tokio::time::sleep(Duration::from_secs_f64(secs.min(1e9))).await;
+        if secs > 0.0 && secs.is_finite() {
+            let ms = (secs.min(1e9) * 1000.0).round() as i64;
+            let until = thread.ts.get() + chrono::Duration::milliseconds(ms);
+            self.sleep_until(thread, until).await;
         }
+    }
+
+    /// A time of the run's clock as wall-clock epoch ms (what durable timers hold).
+    fn wall_ms(&self, t: DateTime<Utc>) -> i64 {
+        wall_ms().saturating_add((t - self.clock.now()).num_milliseconds())
     }
 
     /// Makes everything recorded so far durable (and visible) before the run waits.
@@ -2003,9 +2267,23 @@ impl<'m> Exec<'m> {
                     std::future::pending::<Option<Signal>>().await
                 }
             };
-            tokio::select! {
-                s = signal => match s {
-                    Some(Signal::Started { worker_name, heartbeat_deadline }) => {
+            // Durable: the token's record holds everything a replay needs to wait again.
+            let parked = Idle::waiting(
+                self.idle,
+                deadline.map(|d| wall_ms().saturating_add(d.saturating_sub(now))),
+                Some((wait.token.to_string(), rec.status != St::Scheduled)),
+            );
+            let woke = tokio::select! {
+                s = signal => Ok(s),
+                _ = timer => Err(()),
+            };
+            drop(parked);
+            match woke {
+                Ok(s) => match s {
+                    Some(Signal::Started {
+                        worker_name,
+                        heartbeat_deadline,
+                    }) => {
                         if rec.status == St::Scheduled {
                             rec.status = St::Started;
                             rec.worker_name = worker_name;
@@ -2018,7 +2296,7 @@ impl<'m> Exec<'m> {
                     // timers still end the wait.
                     None => listening = false,
                 },
-                _ = timer => match broker.time_out(rec.clone()).await.map_err(store_failure)? {
+                Err(()) => match broker.time_out(rec.clone()).await.map_err(store_failure)? {
                     None => {
                         listener.set_closed();
                         return Err(timeout_failure(heartbeat_first));
@@ -2098,7 +2376,10 @@ impl<'m> Exec<'m> {
                 .iter()
                 .map(|b| (b, eff.clone(), None))
                 .collect();
-            let outcome = self.fan_out(fan, branches).await;
+            let outcome = {
+                let _joined = Idle::joined(self.idle);
+                self.fan_out(fan, branches).await
+            };
             *vars = Rc::try_unwrap(shared).unwrap_or_default();
             match outcome {
                 Ok(results) => {
@@ -2176,7 +2457,9 @@ impl<'m> Exec<'m> {
                 |(i, (block, input, item)): (usize, (&'a States, Value, Option<MapItem<'a>>))| {
                     let cursor = &cursor;
                     let index = f.first_index + i;
+                    let line = Busy::new(self.idle);
                     async move {
+                        let _line = line;
                         let th =
                             f.parent
                                 .child(f.entered, f.attempt, index, cursor.get(), f.silent);
@@ -2191,6 +2474,10 @@ impl<'m> Exec<'m> {
                         }
                         let mut local = Vars::child(f.shared.clone());
                         let r = self.run_block(block, input, &th, &mut local, item).await;
+                        if r.is_err() && th.ts.get() > f.parent.ts.get() {
+                            // A retry's delay counts from the failure.
+                            f.parent.ts.set(th.ts.get());
+                        }
                         if let Some(name) = f.map_name {
                             let kind = if r.is_ok() {
                                 "MapIterationSucceeded"
@@ -2383,7 +2670,11 @@ impl<'m> Exec<'m> {
             };
             let outcome = match &live {
                 Some(run) => self.fan_out_distributed(fan, blocks, run).await,
-                None => self.fan_out_map(fan, blocks, tol_count, tol_pct).await,
+                // A distributed Map's parent stays busy: its Map Run lives in memory.
+                None => {
+                    let _joined = Idle::joined(self.idle);
+                    self.fan_out_map(fan, blocks, tol_count, tol_pct).await
+                }
             };
             *vars = Rc::try_unwrap(shared).unwrap_or_default();
             match outcome {
@@ -2635,7 +2926,9 @@ impl<'m> Exec<'m> {
                 .child(f.entered, f.attempt, i, f.parent_event, true);
             let input_text = self.sink.is_some().then(|| to_text(&input));
             let started = self.clock.now();
+            let line = Busy::new(self.idle);
             async move {
+                let _line = line;
                 let mut local = Vars::child(f.shared.clone());
                 let r = self.run_block(block, input, &th, &mut local, item).await;
                 (i, r, started, input_text, previous)

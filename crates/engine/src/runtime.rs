@@ -10,31 +10,39 @@
 //! start-up every RUNNING execution is resumed from its stored events by replay (see
 //! `run::ReplayLog`): nothing recorded twice, nothing lost; overdue timers fire at once.
 //!
-//! Activities and callbacks: executions park on task tokens kept in the store (`tokens`);
+//! Activities and callbacks: executions wait on task tokens kept in the store (`tokens`);
 //! workers and callers answer through [`Runtime::get_activity_task`] and the
 //! `send_task_*` methods, which work whether or not the execution is loaded.
+//!
+//! Parking: an execution that only waits (long Waits and retry delays, unanswered tokens) is
+//! unloaded: its future is dropped, a durable `park` timer records its wake-up, and the worker
+//! keeps only its ARN and wake-up time. A due timer, an answer to one of its tokens or a stop
+//! resumes it by replay, like a restart does (see `run::Idleness` and docs/architecture.md).
 
 use crate::durable::{from_row, millis, StoreSink};
 use crate::history::{Details, HistoryEvent};
-use crate::run::{execute, ExecutionOutcome, ExecutionStatus, ReplayLog, RunOptions};
+use crate::run::{
+    execute_parkable, ExecutionOutcome, ExecutionStatus, Idleness, ParkPlan, ReplayLog, RunOptions,
+};
 use crate::tasks::{TaskHandler, TaskRequest, Unconfigured};
 use crate::tokens::{Broker, TokenBroker, TokenError, TokenService};
 use chrono::Utc;
 use futures::future::LocalBoxFuture;
 use serde_json::Value;
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use stepwise_asl::error::StateError;
 use stepwise_asl::StateMachine;
-use stepwise_store::TaskTokenRecord;
 use stepwise_store::{
     ExecutionRecord, ExecutionStatus as StoredStatus, ExecutionUpdate, HistoryEventRow,
     MapRunRecord, MapRunStatus, PageRequest, StateMachineRecord, StateMachineType, Store,
 };
+use stepwise_store::{TaskTokenRecord, TaskTokenStatus, TimerRecord, WriteOp};
 use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Clone)]
@@ -110,6 +118,13 @@ enum Command {
         update: MapRunSettings,
         reply: oneshot::Sender<Option<stepwise_store::MapRunRecord>>,
     },
+    /// One of the execution's tokens was answered or taken: resume it if it is parked.
+    Wake(String),
+    /// An execution found parked in the store at start-up (`wake_at`: its timer, if any).
+    Adopt {
+        arn: String,
+        wake_at: Option<i64>,
+    },
     Shutdown,
 }
 
@@ -142,13 +157,172 @@ pub struct Runtime {
 struct Inner {
     store: Arc<dyn Store>,
     config: RuntimeConfig,
-    shards: Vec<mpsc::UnboundedSender<Command>>,
+    shards: Arc<Vec<mpsc::UnboundedSender<Command>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// Compiled definitions by state machine ARN: validating and compiling on every start
-    /// would dominate short Express executions. Entries are checked against the definition text,
-    /// so an update is picked up at once.
-    compiled: Mutex<HashMap<String, (String, Arc<StateMachine>)>>,
+    shared: Arc<Shared>,
     tokens: Arc<TokenService>,
+}
+
+/// What the API side and the workers share.
+struct Shared {
+    store: Arc<dyn Store>,
+    config: RuntimeConfig,
+    /// Compiled definitions by state machine ARN: validating and compiling on every start
+    /// (or every resume of a parked execution) would dominate. Entries are checked against the
+    /// definition text, so an update is picked up at once.
+    compiled: Mutex<HashMap<String, (String, Arc<StateMachine>)>>,
+    /// Parking threshold in ms (negative: never park); see [`Runtime::set_park_after`].
+    park_after_ms: AtomicI64,
+    /// Executions whose future is in memory.
+    live: AtomicUsize,
+    /// Executions parked: only their wake-up is in memory.
+    parked: AtomicUsize,
+}
+
+impl Shared {
+    /// The compiled definition, from the cache when its text is unchanged.
+    fn compiled(&self, arn: &str, definition: &str) -> Result<Arc<StateMachine>, RuntimeError> {
+        let cache = || self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((text, machine)) = cache().get(arn) {
+            if text == definition {
+                return Ok(machine.clone());
+            }
+        }
+        let machine = Arc::new(compile(definition)?);
+        let mut c = cache();
+        if c.len() >= 10_000 {
+            c.clear();
+        }
+        c.insert(arn.to_string(), (definition.to_string(), machine.clone()));
+        Ok(machine)
+    }
+
+    fn park_after(&self) -> Option<std::time::Duration> {
+        u64::try_from(self.park_after_ms.load(Ordering::Relaxed))
+            .ok()
+            .map(std::time::Duration::from_millis)
+    }
+
+    /// A stored RUNNING execution as a job that resumes it by replay.
+    fn load_job(&self, rec: ExecutionRecord) -> Result<RunJob, RuntimeError> {
+        let store = &self.store;
+        let mut rows: Vec<HistoryEventRow> = Vec::new();
+        loop {
+            let chunk =
+                store.events_after(&rec.arn, rows.last().map(|r| r.id).unwrap_or(0), 1000)?;
+            if chunk.is_empty() {
+                break;
+            }
+            rows.extend(chunk);
+        }
+        let events: Vec<HistoryEvent> = rows
+            .iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()
+            .map_err(RuntimeError::Internal)?;
+        drop(rows);
+        let machine = self.compiled(&rec.state_machine_arn, &rec.definition)?;
+        let input: Value = serde_json::from_str(&rec.input).unwrap_or(Value::Null);
+        let sm_name = rec
+            .state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let opts = options(&rec, &sm_name, false, false);
+        tracing::debug!(execution = %rec.arn, events = events.len(), "resuming");
+        Ok(RunJob {
+            machine,
+            input,
+            opts,
+            replay: ReplayLog::new(events),
+            durable: true,
+            redrive: (rec.redrive_count, rec.redrive_date),
+            reply: None,
+        })
+    }
+}
+
+/// The timer key of a parked execution's wake-up (`fire_at` = `i64::MAX`: none).
+const PARK_KEY: &str = "park";
+/// Timer keys `tok:S:<token>` / `tok:R:<token>`: a token a parked execution waits on, not yet
+/// taken / taken by a worker. Never due; read at start-up to tell whether it changed.
+const TOKEN_KEY: &str = "tok:";
+
+/// Default parking threshold (`STEPWISE_PARK_AFTER_MS` overrides it; `off` disables parking).
+pub const DEFAULT_PARK_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn default_park_after_ms() -> i64 {
+    match std::env::var("STEPWISE_PARK_AFTER_MS") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("off") => -1,
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or(DEFAULT_PARK_AFTER.as_millis() as i64),
+        Err(_) => DEFAULT_PARK_AFTER.as_millis() as i64,
+    }
+}
+
+/// The store rows that record a parked execution's wake-ups, in one write.
+fn park_rows(arn: &str, plan: &ParkPlan) -> WriteOp {
+    let mut ops = vec![WriteOp::SetTimer(TimerRecord {
+        execution_arn: arn.to_string(),
+        key: PARK_KEY.into(),
+        fire_at: plan.wake_at.unwrap_or(i64::MAX),
+    })];
+    for (token, started) in &plan.tokens {
+        ops.push(WriteOp::SetTimer(TimerRecord {
+            execution_arn: arn.to_string(),
+            key: format!("{TOKEN_KEY}{}:{token}", if *started { 'R' } else { 'S' }),
+            fire_at: i64::MAX,
+        }));
+    }
+    WriteOp::Group(ops)
+}
+
+/// Removes a parked execution's rows (it is running again, or ended).
+fn unpark_rows(store: &dyn Store, arn: &str) -> Result<(), stepwise_store::Error> {
+    let ops: Vec<WriteOp> = store
+        .timers_for(arn)?
+        .into_iter()
+        .filter(|t| t.key == PARK_KEY || t.key.starts_with(TOKEN_KEY))
+        .map(|t| WriteOp::CancelTimer {
+            execution_arn: t.execution_arn,
+            key: t.key,
+        })
+        .collect();
+    if !ops.is_empty() {
+        store.write(WriteOp::Group(ops))?;
+    }
+    Ok(())
+}
+
+/// At start-up: whether `timers` (an open execution's) say it is parked and nothing it waits
+/// on changed since; then its wake-up time (`Some(None)`: tokens only).
+fn still_parked(
+    store: &dyn Store,
+    timers: &[TimerRecord],
+) -> Result<Option<Option<i64>>, stepwise_store::Error> {
+    let Some(park) = timers.iter().find(|t| t.key == PARK_KEY) else {
+        return Ok(None);
+    };
+    for t in timers {
+        let Some(rest) = t.key.strip_prefix(TOKEN_KEY) else {
+            continue;
+        };
+        let (state, token) = rest.split_at(rest.len().min(2));
+        let expected = match state {
+            "S:" => TaskTokenStatus::Scheduled,
+            "R:" => TaskTokenStatus::Started,
+            _ => return Ok(None),
+        };
+        match store.get_task_token(token) {
+            Ok(r) if r.status == expected => {}
+            Ok(_) | Err(stepwise_store::Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some((park.fire_at != i64::MAX).then_some(park.fire_at)))
 }
 
 /// The handler executions see: the configured one for calls, plus the runtime's tokens.
@@ -202,12 +376,26 @@ impl Runtime {
         tasks: Arc<dyn Fn() -> Box<dyn TaskHandler> + Send + Sync>,
     ) -> Result<Runtime, RuntimeError> {
         let n = config.workers.max(1);
-        let mut shards = Vec::with_capacity(n);
-        let mut threads = Vec::with_capacity(n);
         let tokens = TokenService::new(store.clone());
-        for i in 0..n {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let store = store.clone();
+        let shared = Arc::new(Shared {
+            store: store.clone(),
+            config: config.clone(),
+            compiled: Mutex::default(),
+            park_after_ms: AtomicI64::new(default_park_after_ms()),
+            live: AtomicUsize::new(0),
+            parked: AtomicUsize::new(0),
+        });
+        let (senders, receivers): (Vec<_>, Vec<_>) =
+            (0..n).map(|_| mpsc::unbounded_channel()).unzip();
+        let shards = Arc::new(senders);
+        // Answers to tokens reach parked executions through their worker.
+        let wake_shards = shards.clone();
+        tokens.set_waker(Box::new(move |arn: &str| {
+            let shard = &wake_shards[shard_of(arn, wake_shards.len())];
+            let _ = shard.send(Command::Wake(arn.to_string()));
+        }));
+        let mut threads = Vec::with_capacity(n);
+        for (i, rx) in receivers.into_iter().enumerate() {
             let inner_tasks = tasks.clone();
             let broker = Broker(tokens.clone());
             let tasks: Arc<dyn Fn() -> Box<dyn TaskHandler> + Send + Sync> = Arc::new(move || {
@@ -216,11 +404,11 @@ impl Runtime {
                     broker: broker.clone(),
                 })
             });
+            let shared = shared.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("stepwise-worker-{i}"))
-                .spawn(move || worker(rx, store, tasks))
+                .spawn(move || worker(i, rx, shared, tasks))
                 .map_err(|e| RuntimeError::Internal(format!("cannot start a worker: {e}")))?;
-            shards.push(tx);
             threads.push(handle);
         }
         let rt = Runtime {
@@ -229,7 +417,7 @@ impl Runtime {
                 config,
                 shards,
                 threads: Mutex::new(threads),
-                compiled: Mutex::default(),
+                shared,
                 tokens,
             }),
         };
@@ -237,26 +425,30 @@ impl Runtime {
         Ok(rt)
     }
 
+    /// Parking: a Standard execution whose every line of execution waits on a durable wait (a
+    /// Wait or retry delay ending at least `after` from now, or a task token unanswered for
+    /// `after`) is unloaded: its future is dropped, a durable timer records its wake-up, and a
+    /// timer, an answer or StopExecution resumes it by replay. `None` keeps executions loaded.
+    /// Default [`DEFAULT_PARK_AFTER`] (or `STEPWISE_PARK_AFTER_MS`); applies to waits that
+    /// begin after the call.
+    pub fn set_park_after(&self, after: Option<std::time::Duration>) {
+        let ms = after.map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.inner.shared.park_after_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Executions whose future is loaded (running, or waiting in memory).
+    pub fn live_executions(&self) -> usize {
+        self.inner.shared.live.load(Ordering::SeqCst)
+    }
+
+    /// Executions parked: unloaded until a timer, a token answer or a stop wakes them.
+    pub fn parked_executions(&self) -> usize {
+        self.inner.shared.parked.load(Ordering::SeqCst)
+    }
+
     /// The compiled definition of `sm`, from the cache when its text is unchanged.
     fn compiled(&self, sm: &StateMachineRecord) -> Result<Arc<StateMachine>, RuntimeError> {
-        let cache = || {
-            self.inner
-                .compiled
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-        };
-        if let Some((text, machine)) = cache().get(&sm.arn) {
-            if *text == sm.definition {
-                return Ok(machine.clone());
-            }
-        }
-        let machine = Arc::new(compile(&sm.definition)?);
-        let mut c = cache();
-        if c.len() >= 10_000 {
-            c.clear();
-        }
-        c.insert(sm.arn.clone(), (sm.definition.clone(), machine.clone()));
-        Ok(machine)
+        self.inner.shared.compiled(&sm.arn, &sm.definition)
     }
 
     fn send(&self, arn: &str, cmd: Command) -> Result<(), RuntimeError> {
@@ -264,30 +456,6 @@ impl Runtime {
         shard
             .send(cmd)
             .map_err(|_| RuntimeError::Internal("the runtime is shut down".into()))
-    }
-
-    fn options(
-        &self,
-        rec: &ExecutionRecord,
-        sm_name: &str,
-        express: bool,
-        synchronous: bool,
-    ) -> RunOptions {
-        RunOptions {
-            state_machine_arn: rec.state_machine_arn.clone(),
-            state_machine_name: sm_name.to_string(),
-            execution_arn: rec.arn.clone(),
-            execution_name: rec.name.clone(),
-            role_arn: rec.role_arn.clone(),
-            start_time: crate::durable::from_millis(rec.start_date),
-            seed: seed_of(&rec.arn, rec.start_date),
-            // Durable executions' events go to the store only: keeping the history in memory as
-            // well would make a parked execution cost its whole history.
-            record_history: false,
-            skip_waits: false,
-            express,
-            synchronous,
-        }
     }
 
     fn execution_arn(&self, sm: &StateMachineRecord, name: &str, express: bool) -> String {
@@ -353,7 +521,7 @@ impl Runtime {
                 Err(e) => return Err(e.into()),
             }
         }
-        let opts = self.options(&rec, &req.state_machine.name, express, false);
+        let opts = options(&rec, &req.state_machine.name, express, false);
         let job = RunJob {
             machine,
             input,
@@ -398,7 +566,7 @@ impl Runtime {
             revision_id: String::new(),
             last_event_id: 0,
         };
-        let mut opts = self.options(&rec, &req.state_machine.name, true, true);
+        let mut opts = options(&rec, &req.state_machine.name, true, true);
         opts.record_history = false;
         let (tx, rx) = oneshot::channel();
         let job = RunJob {
@@ -619,7 +787,7 @@ impl Runtime {
     /// (their task tokens stay open and are waited on again).
     pub fn shutdown(&self) {
         self.inner.tokens.shutting_down();
-        for s in &self.inner.shards {
+        for s in self.inner.shards.iter() {
             let _ = s.send(Command::Shutdown);
         }
         let threads =
@@ -629,6 +797,8 @@ impl Runtime {
         }
     }
 
+    /// At start-up: executions that were parked (and whose tokens did not change since) are
+    /// only registered with their wake-up; the others are resumed by replay.
     fn resume_open_executions(&self) -> Result<(), RuntimeError> {
         let store = &self.inner.store;
         let mut page = PageRequest {
@@ -638,7 +808,17 @@ impl Runtime {
         loop {
             let batch = store.open_executions(&page)?;
             for rec in batch.items {
-                self.resume(rec)?;
+                let timers = store.timers_for(&rec.arn)?;
+                match still_parked(&**store, &timers)? {
+                    Some(wake_at) if self.inner.shared.park_after().is_some() => {
+                        let arn = rec.arn.clone();
+                        self.send(&rec.arn, Command::Adopt { arn, wake_at })?;
+                    }
+                    _ => {
+                        unpark_rows(&**store, &rec.arn)?;
+                        self.resume(rec)?;
+                    }
+                }
             }
             match batch.next_token {
                 Some(t) => page.next_token = Some(t),
@@ -648,41 +828,27 @@ impl Runtime {
     }
 
     fn resume(&self, rec: ExecutionRecord) -> Result<(), RuntimeError> {
-        let store = &self.inner.store;
-        let mut rows: Vec<HistoryEventRow> = Vec::new();
-        loop {
-            let chunk =
-                store.events_after(&rec.arn, rows.last().map(|r| r.id).unwrap_or(0), 1000)?;
-            if chunk.is_empty() {
-                break;
-            }
-            rows.extend(chunk);
-        }
-        let events: Vec<HistoryEvent> = rows
-            .iter()
-            .map(from_row)
-            .collect::<Result<_, _>>()
-            .map_err(RuntimeError::Internal)?;
-        let machine = Arc::new(compile(&rec.definition)?);
-        let input: Value = serde_json::from_str(&rec.input).unwrap_or(Value::Null);
-        let sm_name = rec
-            .state_machine_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let opts = self.options(&rec, &sm_name, false, false);
-        tracing::info!(execution = %rec.arn, events = events.len(), "resuming");
-        let job = RunJob {
-            machine,
-            input,
-            opts,
-            replay: ReplayLog::new(events),
-            durable: true,
-            redrive: (rec.redrive_count, rec.redrive_date),
-            reply: None,
-        };
-        self.send(&rec.arn, Command::Run(Box::new(job)))
+        let arn = rec.arn.clone();
+        let job = self.inner.shared.load_job(rec)?;
+        self.send(&arn, Command::Run(Box::new(job)))
+    }
+}
+
+fn options(rec: &ExecutionRecord, sm_name: &str, express: bool, synchronous: bool) -> RunOptions {
+    RunOptions {
+        state_machine_arn: rec.state_machine_arn.clone(),
+        state_machine_name: sm_name.to_string(),
+        execution_arn: rec.arn.clone(),
+        execution_name: rec.name.clone(),
+        role_arn: rec.role_arn.clone(),
+        start_time: crate::durable::from_millis(rec.start_date),
+        seed: seed_of(&rec.arn, rec.start_date),
+        // Durable executions' events go to the store only: keeping the history in memory as
+        // well would make a waiting execution cost its whole history.
+        record_history: false,
+        skip_waits: false,
+        express,
+        synchronous,
     }
 }
 
@@ -722,10 +888,314 @@ fn express_timed_out() -> ExecutionOutcome {
     }
 }
 
-/// One worker thread: a current-thread runtime running its executions as local tasks.
+/// A loaded execution's entry on its worker.
+struct Loaded {
+    abort: tokio::task::AbortHandle,
+    /// Set by a wake-up that arrives while the execution is loaded: if it then parks, it runs
+    /// again at once (the answer may have reached it after its listener was gone).
+    woken: Rc<Cell<bool>>,
+}
+
+/// Where a job comes from: ready to run, or a parked execution to load from the store.
+enum Source {
+    Ready(Box<RunJob>),
+    Load(Rc<str>),
+}
+
+/// One worker thread's executions: loaded ones (futures on the `LocalSet`) and parked ones
+/// (an entry and, when a timer wakes them, a place in `wheel`: about 200 bytes each).
+struct Worker {
+    index: usize,
+    shared: Arc<Shared>,
+    handler: Rc<dyn TaskHandler>,
+    running: RefCell<HashMap<Rc<str>, Loaded>>,
+    parked: RefCell<HashMap<Rc<str>, i64>>,
+    wheel: RefCell<BTreeSet<(i64, Rc<str>)>>,
+    /// The earliest wake-up moved: the loop sleeps again.
+    rearm: tokio::sync::Notify,
+    map_runs: crate::durable::MapRunRegistry,
+}
+
+fn wall_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Counts a loaded execution while its task lives (aborted ones too).
+struct LiveGuard(Arc<Shared>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Worker {
+    /// Runs (or loads, then runs) an execution as a local task.
+    fn spawn(self: &Rc<Self>, arn: Rc<str>, source: Source) {
+        if self.running.borrow().contains_key(&arn) {
+            // Already loaded (e.g. the sweep loaded it as start-up resumed it): one instance
+            // at a time, whatever asked.
+            tracing::debug!(execution = %arn, "already loaded");
+            return;
+        }
+        let woken = Rc::new(Cell::new(false));
+        let w = self.clone();
+        let key = arn.clone();
+        let flag = woken.clone();
+        self.shared.live.fetch_add(1, Ordering::SeqCst);
+        let live = LiveGuard(self.shared.clone());
+        let handle = tokio::task::spawn_local(async move {
+            let _live = live;
+            let job = match source {
+                Source::Ready(job) => job,
+                Source::Load(arn) => match w.load(&arn).await {
+                    Some(job) => job,
+                    None => {
+                        w.unload(&key, &flag);
+                        return;
+                    }
+                },
+            };
+            match w.run(*job, &flag).await {
+                None => w.unload(&key, &flag),
+                Some(plan) => {
+                    // Written before the execution counts as parked: a restart finds it
+                    // parked only if nothing it waits on changed since.
+                    let store = w.shared.store.clone();
+                    let rows = park_rows(&key, &plan);
+                    let written = tokio::task::spawn_blocking(move || store.write(rows)).await;
+                    if !matches!(written, Ok(Ok(_))) {
+                        tracing::warn!(execution = %key, "cannot record a parked execution's timer");
+                    }
+                    w.unload(&key, &flag);
+                    if flag.get() {
+                        // Woken while it was parking.
+                        w.spawn(key.clone(), Source::Load(key));
+                    } else {
+                        w.park(key, plan.wake_at);
+                    }
+                }
+            }
+        });
+        self.running.borrow_mut().insert(
+            arn,
+            Loaded {
+                abort: handle.abort_handle(),
+                woken,
+            },
+        );
+    }
+
+    /// Forgets a loaded execution's entry (unless a newer one replaced it).
+    fn unload(&self, key: &Rc<str>, flag: &Rc<Cell<bool>>) {
+        let mut running = self.running.borrow_mut();
+        if running.get(key).is_some_and(|l| Rc::ptr_eq(&l.woken, flag)) {
+            running.remove(key);
+            if running.capacity() > 64 && running.len() < running.capacity() / 4 {
+                running.shrink_to_fit();
+            }
+        }
+    }
+
+    /// A parked execution, from the store: its rows go (it runs again), its job is rebuilt.
+    async fn load(&self, arn: &Rc<str>) -> Option<Box<RunJob>> {
+        let shared = self.shared.clone();
+        let arn_owned = arn.to_string();
+        let loaded = tokio::task::spawn_blocking(move || {
+            unpark_rows(&*shared.store, &arn_owned)?;
+            let rec = shared.store.get_execution(&arn_owned)?;
+            if rec.status != StoredStatus::Running {
+                return Ok(None);
+            }
+            shared.load_job(rec).map(Some)
+        })
+        .await;
+        match loaded {
+            Ok(Ok(job)) => job.map(Box::new),
+            Ok(Err(e)) => {
+                tracing::error!(execution = %arn, error = %e, "cannot resume a parked execution");
+                None
+            }
+            Err(e) => {
+                tracing::error!(execution = %arn, error = %e, "cannot resume a parked execution");
+                None
+            }
+        }
+    }
+
+    /// Runs a job to its end (`None`), or until it parks (its plan; its future is dropped).
+    /// `woken` is cleared as the future is dropped: wake-ups handled before were heard by the
+    /// execution itself; one handled from then on means it must run again.
+    async fn run(&self, job: RunJob, woken: &Cell<bool>) -> Option<ParkPlan> {
+        let RunJob {
+            machine,
+            input,
+            opts,
+            replay,
+            durable,
+            redrive,
+            reply,
+        } = job;
+        let sink = durable.then(|| {
+            StoreSink::new(self.shared.store.clone(), opts.execution_arn.clone())
+                .with_redrive(redrive.0, redrive.1)
+                .with_registry(self.map_runs.clone())
+        });
+        let park_after = self
+            .shared
+            .park_after()
+            .filter(|_| durable && !opts.express && reply.is_none());
+        let idle = park_after.map(Idleness::new);
+        let mut run = Box::pin(execute_parkable(
+            &machine,
+            input,
+            &opts,
+            self.handler.as_ref(),
+            &replay,
+            sink.as_ref().map(|s| s as &dyn crate::run::EventSink),
+            idle.as_ref(),
+        ));
+        let outcome = if opts.express {
+            // Express executions may run five minutes at most.
+            match tokio::time::timeout(EXPRESS_LIMIT, run).await {
+                Ok(o) => o,
+                Err(_) => express_timed_out(),
+            }
+        } else if let (Some(idle), Some(after), Some(sink)) = (&idle, park_after, &sink) {
+            match park_when_idle(run.as_mut(), idle, after, sink).await {
+                Ok(o) => o,
+                Err(plan) => {
+                    crate::tokens::while_parking(|| drop(run));
+                    woken.set(false);
+                    return Some(plan);
+                }
+            }
+        } else {
+            run.await
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(outcome);
+        }
+        None
+    }
+
+    fn park(&self, key: Rc<str>, wake_at: Option<i64>) {
+        let at = wake_at.unwrap_or(i64::MAX);
+        if self.parked.borrow_mut().insert(key.clone(), at).is_none() {
+            self.shared.parked.fetch_add(1, Ordering::SeqCst);
+        }
+        if wake_at.is_some() {
+            self.wheel.borrow_mut().insert((at, key));
+            self.rearm.notify_one();
+        }
+    }
+
+    /// Takes an execution out of the parked set; whether it was there.
+    fn unpark(&self, arn: &str) -> Option<Rc<str>> {
+        let (key, at) = self.parked.borrow_mut().remove_entry(arn)?;
+        self.shared.parked.fetch_sub(1, Ordering::SeqCst);
+        self.wheel.borrow_mut().remove(&(at, key.clone()));
+        let mut parked = self.parked.borrow_mut();
+        if parked.capacity() > 64 && parked.len() < parked.capacity() / 4 {
+            parked.shrink_to_fit();
+        }
+        Some(key)
+    }
+
+    /// Something the execution waits on happened: resume it if it is parked, or make sure it
+    /// looks again if it is parking right now.
+    fn wake(self: &Rc<Self>, arn: &str) {
+        if let Some(key) = self.unpark(arn) {
+            self.spawn(key.clone(), Source::Load(key));
+        } else if let Some(l) = self.running.borrow().get(arn) {
+            l.woken.set(true);
+        }
+    }
+
+    fn fire_due(self: &Rc<Self>) {
+        let now = wall_ms();
+        loop {
+            let first = self.wheel.borrow().first().cloned();
+            match first {
+                Some((at, key)) if at <= now => self.wake(&key),
+                _ => return,
+            }
+        }
+    }
+
+    /// A safety net behind the in-memory wheel: stored wake-ups overdue by more than a few
+    /// seconds whose execution is not loaded here (e.g. its resume failed) are woken.
+    async fn sweep(self: &Rc<Self>) {
+        let store = self.shared.store.clone();
+        let due =
+            tokio::task::spawn_blocking(move || store.due_timers(wall_ms() - 5_000, 100)).await;
+        let Ok(Ok(due)) = due else { return };
+        let shards = self.shared.config.workers.max(1);
+        for t in due {
+            if t.key != PARK_KEY || shard_of(&t.execution_arn, shards) != self.index {
+                continue;
+            }
+            if self.parked.borrow().contains_key(t.execution_arn.as_str()) {
+                self.wake(&t.execution_arn);
+            } else if !self.running.borrow().contains_key(t.execution_arn.as_str()) {
+                let key: Rc<str> = Rc::from(t.execution_arn.as_str());
+                self.spawn(key.clone(), Source::Load(key));
+            }
+        }
+    }
+}
+
+/// Polls an execution until it ends (`Ok`) or is idle enough to park (`Err`, its plan): every
+/// line waits on a durable wait, nothing wakes it within `after`, token waits have waited
+/// `after` already, and everything it recorded is stored.
+async fn park_when_idle<F: std::future::Future<Output = ExecutionOutcome>>(
+    mut run: std::pin::Pin<&mut F>,
+    idle: &Idleness,
+    after: std::time::Duration,
+    sink: &StoreSink,
+) -> Result<ExecutionOutcome, ParkPlan> {
+    let after_ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(o) = run.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Ok(o));
+        }
+        let Some(plan) = idle.plan().filter(|_| sink.is_settled()) else {
+            grace = None;
+            return std::task::Poll::Pending;
+        };
+        let now = wall_ms();
+        let from = now.max(plan.park_at);
+        if plan
+            .wake_at
+            .is_some_and(|w| w.saturating_sub(from) < after_ms)
+        {
+            grace = None;
+            return std::task::Poll::Pending;
+        }
+        if now >= plan.park_at {
+            return std::task::Poll::Ready(Err(plan));
+        }
+        let at = tokio::time::Instant::now()
+            + std::time::Duration::from_millis(u64::try_from(plan.park_at - now).unwrap_or(0));
+        let g = grace.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        if g.deadline() != at {
+            g.as_mut().reset(at);
+        }
+        match std::future::Future::poll(g.as_mut(), cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Err(plan)),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// One worker thread: a current-thread runtime running its executions as local tasks, and
+/// the wake-ups of those it parked.
 fn worker(
+    index: usize,
     mut rx: mpsc::UnboundedReceiver<Command>,
-    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
     tasks: Arc<dyn Fn() -> Box<dyn TaskHandler> + Send + Sync>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -739,57 +1209,55 @@ fn worker(
         }
     };
     let local = tokio::task::LocalSet::new();
-    let handler: Rc<dyn TaskHandler> = Rc::from(tasks());
-    let running: Rc<RefCell<HashMap<String, tokio::task::AbortHandle>>> = Rc::default();
-    let map_runs: crate::durable::MapRunRegistry = Rc::default();
+    let store = shared.store.clone();
+    let w = Rc::new(Worker {
+        index,
+        shared,
+        handler: Rc::from(tasks()),
+        running: RefCell::default(),
+        parked: RefCell::default(),
+        wheel: RefCell::default(),
+        rearm: tokio::sync::Notify::new(),
+        map_runs: Rc::default(),
+    });
     local.block_on(&rt, async move {
-        while let Some(cmd) = rx.recv().await {
+        let every = std::time::Duration::from_secs(10);
+        let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let next = w.wheel.borrow().first().map(|(t, _)| *t);
+            let timer = async move {
+                match next {
+                    Some(t) => {
+                        let ms = u64::try_from(t.saturating_sub(wall_ms())).unwrap_or(0);
+                        tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let cmd = tokio::select! {
+                cmd = rx.recv() => cmd,
+                _ = timer => {
+                    w.fire_due();
+                    continue;
+                }
+                _ = w.rearm.notified() => continue,
+                _ = sweep.tick() => {
+                    w.sweep().await;
+                    continue;
+                }
+            };
+            let Some(cmd) = cmd else { break };
             match cmd {
                 Command::Run(job) => {
-                    let arn = job.opts.execution_arn.clone();
-                    let store = store.clone();
-                    let handler = handler.clone();
-                    let running_done = running.clone();
-                    let registry = map_runs.clone();
-                    let key = arn.clone();
-                    let handle = tokio::task::spawn_local(async move {
-                        let RunJob {
-                            machine,
-                            input,
-                            opts,
-                            replay,
-                            durable,
-                            redrive,
-                            reply,
-                        } = *job;
-                        let sink = durable.then(|| {
-                            StoreSink::new(store, opts.execution_arn.clone())
-                                .with_redrive(redrive.0, redrive.1)
-                                .with_registry(registry)
-                        });
-                        let run = execute(
-                            &machine,
-                            input,
-                            &opts,
-                            handler.as_ref(),
-                            &replay,
-                            sink.as_ref().map(|s| s as &dyn crate::run::EventSink),
-                        );
-                        let outcome = if opts.express {
-                            // Express executions may run five minutes at most.
-                            match tokio::time::timeout(EXPRESS_LIMIT, run).await {
-                                Ok(o) => o,
-                                Err(_) => express_timed_out(),
-                            }
-                        } else {
-                            run.await
-                        };
-                        running_done.borrow_mut().remove(&key);
-                        if let Some(reply) = reply {
-                            let _ = reply.send(outcome);
-                        }
-                    });
-                    running.borrow_mut().insert(arn, handle.abort_handle());
+                    let arn: Rc<str> = Rc::from(job.opts.execution_arn.as_str());
+                    w.spawn(arn, Source::Ready(job));
+                }
+                Command::Wake(arn) => w.wake(&arn),
+                Command::Adopt { arn, wake_at } => {
+                    if !w.running.borrow().contains_key(arn.as_str()) {
+                        w.park(Rc::from(arn.as_str()), wake_at);
+                    }
                 }
                 Command::Stop {
                     arn,
@@ -797,19 +1265,24 @@ fn worker(
                     cause,
                     reply,
                 } => {
-                    if let Some(h) = running.borrow_mut().remove(&arn) {
-                        h.abort();
+                    if let Some(l) = w.running.borrow_mut().remove(arn.as_str()) {
+                        l.abort.abort();
                     }
+                    w.unpark(&arn);
                     let store = store.clone();
                     let result = tokio::task::spawn_blocking(move || {
-                        abort_in_store(&*store, &arn, error, cause)
+                        let r = abort_in_store(&*store, &arn, error, cause);
+                        if r.is_ok() {
+                            let _ = unpark_rows(&*store, &arn);
+                        }
+                        r
                     })
                     .await
                     .unwrap_or_else(|e| Err(RuntimeError::Internal(e.to_string())));
                     let _ = reply.send(result);
                 }
                 Command::UpdateMapRun { arn, update, reply } => {
-                    let live = map_runs.borrow().get(&arn).and_then(|w| w.upgrade());
+                    let live = w.map_runs.borrow().get(&arn).and_then(|x| x.upgrade());
                     let Some(live) = live else {
                         let _ = reply.send(None);
                         continue;
@@ -915,7 +1388,7 @@ pub const REDRIVE_PERIOD_MS: i64 = 14 * 24 * 3600 * 1000;
 /// The longest an execution may stay open, redrives included (AWS: one year).
 pub const MAX_OPEN_MS: i64 = 365 * 24 * 3600 * 1000;
 /// AWS's limit on a history's length.
-pub const HISTORY_LIMIT: u64 = 25_000;
+pub const HISTORY_LIMIT: u64 = crate::run::HISTORY_LIMIT;
 
 /// Whether RedriveExecution would take `rec` at `now` (epoch ms): `Err` holds the reason,
 /// worded as DescribeExecution's `redriveStatusReason` (and ExecutionNotRedrivable's

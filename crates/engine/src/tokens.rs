@@ -20,6 +20,33 @@ use std::time::{Duration, Instant};
 use stepwise_store::{Error as StoreError, Millis, Store, TaskTokenRecord, TaskTokenStatus};
 use tokio::sync::Notify;
 
+thread_local! {
+    /// Set while the runtime drops a parked execution's future: its token waits are not being
+    /// abandoned, the execution waits on them again when it is resumed.
+    static PARKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (dropping a parked execution) with token listeners' cancel-on-drop disabled.
+pub fn while_parking<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PARKING.with(|p| p.set(false));
+        }
+    }
+    PARKING.with(|p| p.set(true));
+    let _reset = Reset;
+    f()
+}
+
+fn parking() -> bool {
+    PARKING.with(|p| p.get())
+}
+
+/// Called with an execution's ARN when one of its tokens is answered or taken by a worker,
+/// whether or not the execution is loaded: the runtime resumes it if it is parked.
+pub type Waker = Box<dyn Fn(&str) + Send + Sync>;
+
 /// The statuses in which a token still waits for its answer.
 const OPEN: [TaskTokenStatus; 2] = [TaskTokenStatus::Scheduled, TaskTokenStatus::Started];
 
@@ -185,6 +212,7 @@ impl TokenHub {
 pub struct TokenService {
     store: Arc<dyn Store>,
     hub: TokenHub,
+    waker: std::sync::OnceLock<Waker>,
 }
 
 fn now_ms() -> Millis {
@@ -196,7 +224,19 @@ impl TokenService {
         Arc::new(TokenService {
             store,
             hub: TokenHub::default(),
+            waker: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Where answers to parked executions' tokens are reported (set once, by the runtime).
+    pub fn set_waker(&self, waker: Waker) {
+        let _ = self.waker.set(waker);
+    }
+
+    fn wake(&self, execution_arn: &str) {
+        if let Some(w) = self.waker.get() {
+            w(execution_arn);
+        }
     }
 
     /// From now on, dropped waits are the runtime going away (they resume next start), not
@@ -260,6 +300,7 @@ impl TokenService {
                         heartbeat_deadline: task.heartbeat_deadline,
                     },
                 );
+                self.wake(&task.execution_arn);
                 return Ok(Some(task));
             }
             let mut woken = poller.woken.lock().unwrap_or_else(|e| e.into_inner());
@@ -301,7 +342,11 @@ impl TokenService {
             Err(e) => return Err(e.into()),
         }
         let token = rec.token.clone();
+        let execution = rec.execution_arn.clone();
         self.hub.signal(&token, Signal::Closed(Box::new(rec)));
+        // After the signal: a loaded execution hears it, a parked one (or one parking right
+        // now, whose listener is gone) is resumed and reads the answer from the store.
+        self.wake(&execution);
         Ok(())
     }
 
@@ -416,7 +461,7 @@ impl TokenListener {
 impl Drop for TokenListener {
     fn drop(&mut self) {
         self.service.hub.unregister(&self.token);
-        if self.closed || self.service.hub.shutting_down.load(Ordering::SeqCst) {
+        if self.closed || parking() || self.service.hub.shutting_down.load(Ordering::SeqCst) {
             return;
         }
         let service = self.service.clone();
