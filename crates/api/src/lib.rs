@@ -92,6 +92,13 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Execution worker threads (each runs many executions).
     pub workers: usize,
+    /// What Task states call: Step Functions Local's MockConfigFile (test cases picked with
+    /// `stateMachineArn#TestCaseName`), Lambda functions by name, HTTP Task connections.
+    pub mock_config: Option<PathBuf>,
+    pub lambda_config: Option<PathBuf>,
+    /// A Lambda-API server for functions the Lambda config does not list (`LAMBDA_ENDPOINT`).
+    pub lambda_endpoint: Option<String>,
+    pub connections: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -101,6 +108,10 @@ impl Default for Config {
             account_id: "123456789012".into(),
             data_dir: None,
             workers: 2,
+            mock_config: None,
+            lambda_config: None,
+            lambda_endpoint: None,
+            connections: None,
         }
     }
 }

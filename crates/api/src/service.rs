@@ -6,6 +6,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stepwise_engine::runtime::{Runtime, RuntimeConfig};
+use stepwise_engine::TaskHandler;
+use stepwise_resources::{Connections, Integrations, LambdaFunctions, MockConfig};
 use stepwise_store::{MemoryStore, SqliteStore, Store};
 
 /// `--data-dir` value that keeps everything in memory (lost on exit).
@@ -24,6 +26,64 @@ pub struct Service {
     pub store: Arc<dyn Store>,
     /// Runs executions; on start it resumed every RUNNING Standard execution of the store.
     pub runtime: Runtime,
+    /// The loaded mock config, for StartExecution's test case check.
+    pub mocks: Option<Arc<MockConfig>>,
+}
+
+/// The integrations configuration, loaded once; each worker builds its handler from it.
+struct Loaded {
+    mocks: Option<Arc<MockConfig>>,
+    lambda: Option<Arc<LambdaFunctions>>,
+    connections: Option<Arc<Connections>>,
+}
+
+impl Loaded {
+    /// Reads the files `config` names: a bad file stops the server at start, not at the first
+    /// task that would have used it.
+    fn from_config(config: &Config) -> Result<Loaded, String> {
+        let mocks = match &config.mock_config {
+            Some(p) => Some(Arc::new(
+                MockConfig::load(p).map_err(|e| format!("{}: {e}", p.display()))?,
+            )),
+            None => None,
+        };
+        let lambda = match (&config.lambda_config, &config.lambda_endpoint) {
+            (None, None) => None,
+            (file, endpoint) => {
+                let mut f = match file {
+                    Some(p) => LambdaFunctions::load(p)?,
+                    None => LambdaFunctions::default(),
+                };
+                if let Some(e) = endpoint.as_deref().filter(|e| !e.is_empty()) {
+                    f = f.with_default_endpoint(e);
+                }
+                Some(Arc::new(f))
+            }
+        };
+        let connections = match &config.connections {
+            Some(p) => Some(Arc::new(Connections::load(p)?)),
+            None => None,
+        };
+        Ok(Loaded {
+            mocks,
+            lambda,
+            connections,
+        })
+    }
+
+    fn handler(&self) -> Integrations {
+        let mut i = Integrations::new();
+        if let Some(m) = &self.mocks {
+            i = i.with_mocks(m.clone());
+        }
+        if let Some(l) = &self.lambda {
+            i = i.with_lambda(l.clone());
+        }
+        if let Some(c) = &self.connections {
+            i = i.with_connections(c.clone());
+        }
+        i
+    }
 }
 
 impl Service {
@@ -55,19 +115,27 @@ impl Service {
 
     /// Starts the runtime over `store` (which resumes its RUNNING executions).
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Service, String> {
-        let runtime = Runtime::start(
+        let loaded = Arc::new(Loaded::from_config(&config)?);
+        let mocks = loaded.mocks.clone();
+        let factory = {
+            let loaded = loaded.clone();
+            Arc::new(move || Box::new(loaded.handler()) as Box<dyn TaskHandler>)
+        };
+        let runtime = Runtime::start_with_tasks(
             store.clone(),
             RuntimeConfig {
                 workers: config.workers.max(1),
                 region: config.region.clone(),
                 account: config.account_id.clone(),
             },
+            factory,
         )
         .map_err(|e| format!("cannot start the execution runtime: {e}"))?;
         Ok(Service {
             config,
             store,
             runtime,
+            mocks,
         })
     }
 

@@ -78,7 +78,8 @@ enum Command {
 /// the configuration file (`--config`), else the default.
 #[derive(Args)]
 struct ServeArgs {
-    /// A TOML file with any of: port, host, region, account, data_dir, workers, log_level.
+    /// A TOML file with any of: port, host, region, account, data_dir, workers, log_level,
+    /// mock_config, lambda_config, lambda_endpoint, connections.
     #[arg(long, env = "STEPWISE_CONFIG")]
     config: Option<PathBuf>,
     /// TCP port (0 picks a free one; the log says which). Default 8083.
@@ -105,6 +106,19 @@ struct ServeArgs {
     /// (default: RUST_LOG, else info).
     #[arg(long)]
     log_level: Option<String>,
+    /// Step Functions Local's MockConfigFile: StartExecution with
+    /// `stateMachineArn#TestCaseName` answers the test case's states from it.
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<PathBuf>,
+    /// Lambda functions by name (a command, an HTTP endpoint or a Lambda-API server).
+    #[arg(long, env = "STEPWISE_LAMBDA_CONFIG")]
+    lambda_config: Option<PathBuf>,
+    /// A Lambda-API server for every function the Lambda config does not list.
+    #[arg(long, env = "LAMBDA_ENDPOINT")]
+    lambda_endpoint: Option<String>,
+    /// HTTP Task authentication by EventBridge connection ARN or name.
+    #[arg(long, env = "STEPWISE_CONNECTIONS")]
+    connections: Option<PathBuf>,
 }
 
 /// The configuration file's shape: every field optional, unknown fields refused.
@@ -118,6 +132,10 @@ struct ServeFile {
     data_dir: Option<PathBuf>,
     workers: Option<usize>,
     log_level: Option<String>,
+    mock_config: Option<PathBuf>,
+    lambda_config: Option<PathBuf>,
+    lambda_endpoint: Option<String>,
+    connections: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -144,6 +162,10 @@ impl ServeArgs {
                     .unwrap_or_else(|| "123456789012".into()),
                 data_dir: self.data_dir.or(file.data_dir),
                 workers: self.workers.or(file.workers).unwrap_or(2),
+                mock_config: self.mock_config.or(file.mock_config),
+                lambda_config: self.lambda_config.or(file.lambda_config),
+                lambda_endpoint: self.lambda_endpoint.or(file.lambda_endpoint),
+                connections: self.connections.or(file.connections),
             },
         };
         Ok((opts, self.log_level.or(file.log_level)))

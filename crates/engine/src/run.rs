@@ -54,6 +54,8 @@ pub struct RunOptions {
     pub express: bool,
     /// Started synchronously (StartSyncExecution): such executions cannot be redriven.
     pub synchronous: bool,
+    /// The mock test case selected at start, passed to every task call (see [`TaskRequest`]).
+    pub test_case: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -74,6 +76,7 @@ impl Default for RunOptions {
             skip_waits: false,
             express: false,
             synchronous: false,
+            test_case: None,
         }
     }
 }
@@ -1936,6 +1939,9 @@ impl<'m> Exec<'m> {
                 timeout_seconds: timeout,
                 heartbeat_seconds: heartbeat,
                 task_token: token.clone().filter(|_| callback),
+                execution_arn: self.opts.execution_arn.clone(),
+                state_machine_name: self.opts.state_machine_name.clone(),
+                test_case: self.opts.test_case.clone(),
             };
             let by_token = broker.is_some() && (activity || callback);
             let outcome = match self
@@ -3145,6 +3151,7 @@ impl<'m> Exec<'m> {
             role_arn: self.opts.role_arn.clone(),
             revision_id: String::new(),
             last_event_id: last + 2,
+            test_case: None,
         };
         (rec, vec![start_event, end_event])
     }

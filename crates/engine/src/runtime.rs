@@ -61,6 +61,9 @@ pub struct StartRequest {
     /// JSON text, already validated by the caller.
     pub input: String,
     pub trace_header: Option<String>,
+    /// The mock test case (Step Functions Local's `stateMachineArn#TestCaseName`), already
+    /// checked by the caller; handed to every task call and kept in the execution's record.
+    pub test_case: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,6 +341,9 @@ impl TaskHandler for Served {
     fn tokens(&self) -> Option<&dyn TokenBroker> {
         Some(&self.broker)
     }
+    fn execution_ended(&self, execution_arn: &str) {
+        self.inner.execution_ended(execution_arn)
+    }
 }
 
 /// An activity task handed to a worker by [`Runtime::get_activity_task`].
@@ -501,6 +507,7 @@ impl Runtime {
             role_arn: req.state_machine.role_arn.clone(),
             revision_id: req.state_machine.revision_id.clone(),
             last_event_id: 0,
+            test_case: req.test_case.clone(),
         };
         if !express {
             match self.inner.store.create_execution(rec.clone()) {
@@ -565,6 +572,7 @@ impl Runtime {
             role_arn: req.state_machine.role_arn.clone(),
             revision_id: String::new(),
             last_event_id: 0,
+            test_case: req.test_case.clone(),
         };
         let mut opts = options(&rec, &req.state_machine.name, true, true);
         opts.record_history = false;
@@ -849,6 +857,7 @@ fn options(rec: &ExecutionRecord, sm_name: &str, express: bool, synchronous: boo
         skip_waits: false,
         express,
         synchronous,
+        test_case: rec.test_case.clone(),
     }
 }
 
@@ -1073,6 +1082,9 @@ impl Worker {
         } else {
             run.await
         };
+        // Ended: per-execution state in the handler (mock call counters) can go. Cheap: one
+        // map removal on this worker's own handler, which every call of the execution used.
+        self.handler.execution_ended(&opts.execution_arn);
         if let Some(reply) = reply {
             let _ = reply.send(outcome);
         }
@@ -1269,6 +1281,7 @@ fn worker(
                         l.abort.abort();
                     }
                     w.unpark(&arn);
+                    w.handler.execution_ended(&arn);
                     let store = store.clone();
                     let result = tokio::task::spawn_blocking(move || {
                         let r = abort_in_store(&*store, &arn, error, cause);

@@ -22,6 +22,12 @@ pub struct TaskRequest {
     /// The task token of a `.waitForTaskToken` call (also in `parameters` where the definition
     /// put `$$.Task.Token`): the call hands it to whoever will answer.
     pub task_token: Option<String>,
+    /// Who calls: keys per-execution state in a handler shared by many executions (mock call
+    /// counters) and selects the mock test case with `state_machine_name` and `test_case`.
+    pub execution_arn: String,
+    pub state_machine_name: String,
+    /// Step Functions Local's `stateMachineArn#TestCaseName`, chosen at StartExecution.
+    pub test_case: Option<String>,
 }
 
 /// Performs Task states' work.
@@ -34,6 +40,9 @@ pub trait TaskHandler {
     fn tokens(&self) -> Option<&dyn crate::tokens::TokenBroker> {
         None
     }
+
+    /// The execution ended (not parked): drop whatever per-execution state the handler keeps.
+    fn execution_ended(&self, _execution_arn: &str) {}
 }
 
 /// The server's default: no integration is configured yet, so a Task calling one fails with an

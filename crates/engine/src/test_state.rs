@@ -1045,6 +1045,10 @@ impl<'a> Run<'a> {
                             timeout_seconds: None,
                             heartbeat_seconds: None,
                             task_token: None,
+                            // TestState runs no execution and selects no mock test case.
+                            execution_arn: String::new(),
+                            state_machine_name: String::new(),
+                            test_case: None,
                         })),
                         None => {
                             return Err(TestStateError::validation(format!(

@@ -52,6 +52,7 @@ fn request(sm: &StateMachineRecord, name: &str, input: &Value) -> StartRequest {
         name: name.into(),
         input: input.to_string(),
         trace_header: None,
+        test_case: None,
     }
 }
 

@@ -95,6 +95,7 @@ fn start(rt: &Runtime, sm: &StateMachineRecord, name: &str, input: Value) -> Str
         name: name.into(),
         input: input.to_string(),
         trace_header: None,
+        test_case: None,
     })
     .expect("start")
     .execution_arn

@@ -46,6 +46,7 @@ fn start(sm: &StateMachineRecord, name: &str, input: &str) -> StartRequest {
         name: name.into(),
         input: input.into(),
         trace_header: None,
+        test_case: None,
     }
 }
 

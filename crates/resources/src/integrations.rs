@@ -74,8 +74,8 @@ impl Integrations {
         self
     }
 
-    /// The context used for engine requests (which carry none yet): the execution and the
-    /// mock test case this handler serves.
+    /// The fallback context for requests that carry none (no execution ARN or no test case):
+    /// the CLI's local run, which serves one execution and one mock test case.
     pub fn with_context(mut self, context: ExecutionContext) -> Integrations {
         self.context = context;
         self
@@ -183,6 +183,10 @@ impl Integrations {
 impl TaskHandler for Integrations {
     fn invoke(&self, req: TaskRequest) -> LocalBoxFuture<'_, Result<Value, StateError>> {
         self.call(Invocation::from_request(req, &self.context))
+    }
+
+    fn execution_ended(&self, execution_arn: &str) {
+        self.forget_execution(execution_arn);
     }
 }
 

@@ -1,11 +1,11 @@
-//! One task call as the integrations see it: the engine's [`TaskRequest`] plus the execution
-//! context that mocks and callbacks need and the engine does not pass (yet).
+//! One task call as the integrations see it: the engine's [`TaskRequest`] with its execution
+//! context (which execution, which mock test case), as mocks and callbacks need it.
 
 use serde_json::Value;
 use stepwise_engine::TaskRequest;
 
-/// Who is calling: fills what a [`TaskRequest`] lacks. A handler built for one execution (the
-/// local runner) carries it; a shared handler gets it per call once the engine passes it.
+/// Who is calling. The engine passes it with every request; a handler built for one execution
+/// (the local runner) may carry one as the fallback for requests that name none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExecutionContext {
     /// Keys the mock call counters: every execution starts its own response sequences.
@@ -51,16 +51,30 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// Builds an invocation from the engine's request, with the given context.
-    pub fn from_request(req: TaskRequest, context: &ExecutionContext) -> Invocation {
+    /// Builds an invocation from the engine's request. The request names its execution; where
+    /// it does not (an empty ARN or name: TestState, or a caller outside the runtime) or selects
+    /// no test case, `fallback` fills in (the CLI's local run carries its context there).
+    pub fn from_request(req: TaskRequest, fallback: &ExecutionContext) -> Invocation {
+        let pick = |s: String, f: &Option<String>| {
+            if s.is_empty() {
+                f.clone()
+            } else {
+                Some(s)
+            }
+        };
+        let context = ExecutionContext {
+            execution_arn: pick(req.execution_arn, &fallback.execution_arn),
+            state_machine_name: pick(req.state_machine_name, &fallback.state_machine_name),
+            test_case: req.test_case.or_else(|| fallback.test_case.clone()),
+        };
         Invocation {
             state_name: req.state_name,
             resource: req.resource,
             parameters: req.parameters,
             timeout_seconds: req.timeout_seconds,
             heartbeat_seconds: req.heartbeat_seconds,
-            context: context.clone(),
-            task_token: None,
+            context,
+            task_token: req.task_token,
         }
     }
 }

@@ -149,6 +149,10 @@ pub struct ExecutionRecord {
     /// Id of the last history event; maintained by the store (ignored on create).
     #[serde(default)]
     pub last_event_id: u64,
+    /// The mock test case selected at start (`stateMachineArn#TestCaseName`), kept so a
+    /// resumed execution goes on answering from the same test case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_case: Option<String>,
 }
 
 impl ExecutionRecord {

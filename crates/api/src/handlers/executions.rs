@@ -83,6 +83,7 @@ fn start_request(input: &mut Input) -> Result<StartRequest, ApiError> {
         name: name.unwrap_or_default(),
         input: data.unwrap_or_else(|| "{}".into()),
         trace_header: trace,
+        test_case: None,
     })
 }
 
@@ -108,7 +109,8 @@ fn placeholder(arn: String) -> StateMachineRecord {
 /// Checks name and input, then resolves the ARN: a version runs its own definition and role,
 /// an alias one of its versions picked by weight.
 fn resolve(svc: &Service, mut req: StartRequest) -> Result<StartRequest, ApiError> {
-    let arn_text = req.state_machine.arn.clone();
+    // Step Functions Local's `stateMachineArn#TestCaseName` selects a mock test case.
+    let (arn_text, test_case) = split_test_case(&req.state_machine.arn);
     let arn = parse_machine_arn(&arn_text)?;
     if req.name.is_empty() {
         req.name = uuid::Uuid::new_v4().to_string();
@@ -147,9 +149,40 @@ fn resolve(svc: &Service, mut req: StartRequest) -> Result<StartRequest, ApiErro
         sm.role_arn = version.role_arn;
         sm.revision_id = version.revision_id;
     }
+    if let Some(tc) = &test_case {
+        check_test_case(svc, &sm.name, tc)?;
+    }
+    req.test_case = test_case;
     req.version_arn = version_arn;
     req.state_machine = sm;
     Ok(req)
+}
+
+fn split_test_case(arn: &str) -> (String, Option<String>) {
+    match arn.split_once('#') {
+        Some((base, tc)) if !tc.is_empty() => (base.to_string(), Some(tc.to_string())),
+        _ => (arn.to_string(), None),
+    }
+}
+
+/// An unknown test case is refused before the execution exists. Step Functions Local answers
+/// a 400 naming the test case; we answer `ValidationException` (the AWS error for a request
+/// that names something the server cannot use) with the mock config's own explanation.
+fn check_test_case(svc: &Service, sm_name: &str, test_case: &str) -> Result<(), ApiError> {
+    let reason = match &svc.mocks {
+        None => format!(
+            "test case '{test_case}' was requested but no mock config is loaded (--mock-config FILE / SFN_MOCK_CONFIG)"
+        ),
+        Some(m) => match m.check_test_case(sm_name, test_case) {
+            Ok(()) => return Ok(()),
+            Err(e) => e.to_string(),
+        },
+    };
+    Err(ApiError::new(
+        "ValidationException",
+        format!("Invalid test case '{test_case}': {reason}"),
+        400,
+    ))
 }
 
 pub fn start(svc: &Service, mut input: Input) -> Result<Value, ApiError> {

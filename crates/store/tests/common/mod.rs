@@ -77,6 +77,7 @@ pub fn execution(sm: &str, name: &str, input: &str) -> ExecutionRecord {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         revision_id: "rev-1".into(),
         last_event_id: 0,
+        test_case: None,
     }
 }
 
