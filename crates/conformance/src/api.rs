@@ -30,6 +30,7 @@ impl ServiceSession {
             account_id: ACCOUNT.into(),
             data_dir: None,
             workers: 1,
+            ..Config::default()
         })?;
         Ok(ServiceSession { svc: Arc::new(svc) })
     }

@@ -51,21 +51,27 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// Builds an invocation from the engine's request. The request names its execution; where
-    /// it does not (an empty ARN or name: TestState, or a caller outside the runtime) or selects
-    /// no test case, `fallback` fills in (the CLI's local run carries its context there).
+    /// Builds an invocation from the engine's request. The test case selection (state machine
+    /// name and test case, a pair) is the request's when it selects one, else `fallback`'s: a
+    /// handler built for one test case (the CLI's local run, [`crate::MockHandler`]) serves
+    /// it to executions started without one. The execution ARN is the request's unless empty
+    /// (TestState, callers outside the runtime).
     pub fn from_request(req: TaskRequest, fallback: &ExecutionContext) -> Invocation {
-        let pick = |s: String, f: &Option<String>| {
-            if s.is_empty() {
-                f.clone()
-            } else {
-                Some(s)
-            }
+        let execution_arn = if req.execution_arn.is_empty() {
+            fallback.execution_arn.clone()
+        } else {
+            Some(req.execution_arn)
         };
-        let context = ExecutionContext {
-            execution_arn: pick(req.execution_arn, &fallback.execution_arn),
-            state_machine_name: pick(req.state_machine_name, &fallback.state_machine_name),
-            test_case: req.test_case.or_else(|| fallback.test_case.clone()),
+        let context = match req.test_case {
+            Some(tc) => ExecutionContext {
+                execution_arn,
+                state_machine_name: Some(req.state_machine_name),
+                test_case: Some(tc),
+            },
+            None => ExecutionContext {
+                execution_arn,
+                ..fallback.clone()
+            },
         };
         Invocation {
             state_name: req.state_name,
@@ -82,6 +88,36 @@ impl Invocation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(execution_arn: &str, test_case: Option<&str>) -> TaskRequest {
+        TaskRequest {
+            state_name: "S".into(),
+            resource: "arn:aws:states:::sqs:sendMessage".into(),
+            parameters: serde_json::json!({}),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: Some("tok".into()),
+            execution_arn: execution_arn.into(),
+            state_machine_name: "served".into(),
+            test_case: test_case.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_request_selects_the_test_case_else_the_fallback_does() {
+        let fallback = ExecutionContext::test_case("local", "Case");
+        let inv = Invocation::from_request(request("arn:x", Some("Happy")), &fallback);
+        assert_eq!(inv.context.execution_arn.as_deref(), Some("arn:x"));
+        assert_eq!(inv.context.state_machine_name.as_deref(), Some("served"));
+        assert_eq!(inv.context.test_case.as_deref(), Some("Happy"));
+        assert_eq!(inv.task_token.as_deref(), Some("tok"));
+        let inv = Invocation::from_request(request("arn:x", None), &fallback);
+        assert_eq!(inv.context.execution_arn.as_deref(), Some("arn:x"));
+        assert_eq!(inv.context.state_machine_name.as_deref(), Some("local"));
+        assert_eq!(inv.context.test_case.as_deref(), Some("Case"));
+        let inv = Invocation::from_request(request("", None), &ExecutionContext::default());
+        assert_eq!(inv.context, ExecutionContext::default());
+    }
 
     #[test]
     fn splits_test_case_arns() {
