@@ -1662,6 +1662,48 @@ impl<'m> Exec<'m> {
 
     /// The part shared by Task, Parallel and Map after their work produced `result`:
     /// ResultSelector, Assign, ResultPath, OutputPath.
+    /// A Parallel's or Map's results, once every child succeeded: the state's result is their
+    /// array, then JSONata Output/Assign (or a Catcher for their errors) or JSONPath
+    /// ResultSelector/ResultPath/OutputPath.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_children(
+        &self,
+        thread: &Thread,
+        (state, entered): (&State, u64),
+        (catch, selector, result_path): (
+            &[stepwise_asl::model::Catcher],
+            Option<&Template>,
+            &ResultPath,
+        ),
+        raw: Value,
+        results: Vec<Value>,
+        context: &Value,
+        vars: &mut Vars,
+    ) -> Result<Flow, Failure> {
+        if state.is_jsonata() {
+            return self.finish_jsonata_or_catch(
+                thread,
+                (state, entered),
+                catch,
+                raw,
+                Value::Array(results),
+                context,
+                vars,
+            );
+        }
+        self.finish_result(
+            thread,
+            state,
+            selector,
+            result_path,
+            raw,
+            Value::Array(results),
+            context,
+            vars,
+        )
+        .map_err(|e| self.runtime_failure(state, entered, e))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn finish_result(
         &self,
@@ -2392,29 +2434,15 @@ impl<'m> Exec<'m> {
                     let last = self.last_id();
                     self.emit(thread, last, "ParallelStateSucceeded", || Details::None);
                     thread.last.set(last);
-                    if state.is_jsonata() {
-                        return self.finish_jsonata_or_catch(
-                            thread,
-                            (state, entered),
-                            &par.catch,
-                            raw,
-                            Value::Array(results),
-                            context,
-                            vars,
-                        );
-                    }
-                    return self
-                        .finish_result(
-                            thread,
-                            state,
-                            par.result_selector.as_ref(),
-                            &par.result_path,
-                            raw,
-                            Value::Array(results),
-                            context,
-                            vars,
-                        )
-                        .map_err(|e| self.runtime_failure(state, entered, e));
+                    return self.finish_children(
+                        thread,
+                        (state, entered),
+                        (&par.catch, par.result_selector.as_ref(), &par.result_path),
+                        raw,
+                        results,
+                        context,
+                        vars,
+                    );
                 }
                 Err((f, last)) => {
                     // A retried Parallel starts again without a failed event.
@@ -2692,29 +2720,15 @@ impl<'m> Exec<'m> {
                     }
                     self.emit(thread, last, "MapStateSucceeded", || Details::None);
                     thread.last.set(last);
-                    if state.is_jsonata() {
-                        return self.finish_jsonata_or_catch(
-                            thread,
-                            (state, entered),
-                            &map.catch,
-                            raw,
-                            Value::Array(results),
-                            context,
-                            vars,
-                        );
-                    }
-                    return self
-                        .finish_result(
-                            thread,
-                            state,
-                            map.result_selector.as_ref(),
-                            &map.result_path,
-                            raw,
-                            Value::Array(results),
-                            context,
-                            vars,
-                        )
-                        .map_err(|e| self.runtime_failure(state, entered, e));
+                    return self.finish_children(
+                        thread,
+                        (state, entered),
+                        (&map.catch, map.result_selector.as_ref(), &map.result_path),
+                        raw,
+                        results,
+                        context,
+                        vars,
+                    );
                 }
                 Err((f, last)) => {
                     let last = match &live {
