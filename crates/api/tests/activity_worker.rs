@@ -10,98 +10,12 @@
 
 mod common;
 
+use common::{binary, data_dir, free_port, ok, start_server, Proc};
+
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn binary() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("STEPWISE_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?;
-    let bin = dir.join(format!("stepwise{}", std::env::consts::EXE_SUFFIX));
-    bin.is_file().then_some(bin)
-}
-
-/// Kills the process when the test ends (or fails) with it still running.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn data_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("data dir");
-    dir
-}
-
-/// One API call over plain HTTP/1.0: (status, JSON body).
-fn call(port: u16, action: &str, body: &Value) -> Option<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-    let payload = body.to_string();
-    let req = format!(
-        "POST / HTTP/1.0\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
-         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{payload}",
-        payload.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Some((status, serde_json::from_str(body).unwrap_or_default()))
-}
-
-fn ok(port: u16, action: &str, body: Value) -> Value {
-    let (status, out) = call(port, action, &body).expect("the server answers");
-    assert_eq!(status, 200, "{action} {body}: {out}");
-    out
-}
-
-fn start_server(bin: &Path, port: u16, dir: &Path) -> Proc {
-    let child = Command::new(bin)
-        .args(["serve", "--host", "127.0.0.1", "--log-level", "warn"])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("STEPWISE_PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut server = Proc(child);
-    let start = Instant::now();
-    while call(port, "ListActivities", &json!({})).is_none() {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("server exited before answering: {status}");
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "server not up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
 
 fn worker(port: u16, activity: &str, name: &str, max_tasks: usize) -> Proc {
     let script =
@@ -186,7 +100,7 @@ fn a_python_worker_answers_activity_tasks() {
     let Some(bin) = skip() else { return };
     let dir = data_dir("worker");
     let port = free_port();
-    let _server = start_server(&bin, port, &dir);
+    let _server = start_server(&bin, port, &[Path::new("--data-dir"), &dir]);
     let (act, sm) = setup(port, "sums");
     let mut w = worker(port, &act, "py-worker", 3);
     let inputs = [
@@ -258,7 +172,7 @@ fn an_activity_task_survives_a_server_crash() {
     let Some(bin) = skip() else { return };
     let dir = data_dir("worker-crash");
     let port = free_port();
-    let mut server = start_server(&bin, port, &dir);
+    let mut server = start_server(&bin, port, &[Path::new("--data-dir"), &dir]);
     let (act, sm) = setup(port, "crash");
     let s = ok(
         port,
@@ -275,7 +189,7 @@ fn an_activity_task_survives_a_server_crash() {
     // kill -9 while the task waits for a worker.
     server.0.kill().expect("kill");
     let _ = server.0.wait();
-    let _server = start_server(&bin, port, &dir);
+    let _server = start_server(&bin, port, &[Path::new("--data-dir"), &dir]);
     let mut w = worker(port, &act, "after-crash", 1);
     let d = finished(port, &arn, 60);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");

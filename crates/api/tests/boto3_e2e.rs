@@ -10,94 +10,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use common::{binary, data_dir, free_port, ok, start_server, Proc};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// `target/<profile>/stepwise`, next to this test's `deps/` folder.
-fn binary() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("STEPWISE_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?;
-    let bin = dir.join(format!("stepwise{}", std::env::consts::EXE_SUFFIX));
-    bin.is_file().then_some(bin)
-}
-
-/// Kills the server if the test fails before stopping it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn healthy(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
-}
-
-/// A fresh, empty data directory under Cargo's per-test temporary directory.
-fn data_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("data dir");
-    dir
-}
-
-/// Starts `stepwise serve` on `port` over `dir` and waits until it answers.
-fn start_server(bin: &Path, port: u16, dir: &Path) -> Server {
-    let child = Command::new(bin)
-        .args(["serve", "--host", "127.0.0.1", "--log-level", "warn"])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("STEPWISE_PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut server = Server(child);
-    let start = Instant::now();
-    while !healthy(port) {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("server exited before answering: {status}");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server not healthy after 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
 
 fn run_script(name: &str, port: u16) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -132,7 +49,7 @@ fn boto3_against_the_real_server() {
     };
     let port = free_port();
     let dir = data_dir("boto3");
-    let mut server = start_server(&bin, port, &dir);
+    let mut server = start_server(&bin, port, &[Path::new("--data-dir"), &dir]);
     run_script("test_validate.py", port);
     run_script("test_actions.py", port);
     stop_gracefully(&mut server);
@@ -143,34 +60,6 @@ fn boto3_against_the_real_server() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// One API call over plain HTTP/1.0: (status, JSON body).
-fn call(port: u16, action: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-    let payload = body.to_string();
-    let req = format!(
-        "POST / HTTP/1.0\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
-         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{payload}",
-        payload.len()
-    );
-    s.write_all(req.as_bytes()).expect("send");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
-    let status = buf
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or_default())
-}
-
-fn ok(port: u16, action: &str, body: serde_json::Value) -> serde_json::Value {
-    let (status, out) = call(port, action, &body);
-    assert_eq!(status, 200, "{action} {body}: {out}");
-    out
-}
-
 #[test]
 fn executions_resume_after_a_restart() {
     let Some(bin) = binary() else {
@@ -179,7 +68,7 @@ fn executions_resume_after_a_restart() {
     };
     let dir = data_dir("resume");
     let port = free_port();
-    let mut server = start_server(&bin, port, &dir);
+    let mut server = start_server(&bin, port, &[Path::new("--data-dir"), &dir]);
     let definition = serde_json::json!({
         "StartAt": "W",
         "States": {
@@ -229,7 +118,7 @@ fn executions_resume_after_a_restart() {
     stop_gracefully(&mut server);
 
     let port = free_port();
-    let _server = start_server(&bin, port, &dir);
+    let _server = start_server(&bin, port, &[Path::new("--data-dir"), &dir]);
     let start = Instant::now();
     let d = loop {
         let d = ok(
@@ -283,7 +172,7 @@ fn executions_resume_after_a_restart() {
 }
 
 #[cfg(unix)]
-fn stop_gracefully(server: &mut Server) {
+fn stop_gracefully(server: &mut Proc) {
     let pid = server.0.id().to_string();
     let sent = Command::new("kill").args(["-TERM", &pid]).status();
     assert!(sent.is_ok_and(|s| s.success()), "kill -TERM failed");
@@ -302,4 +191,4 @@ fn stop_gracefully(server: &mut Server) {
 }
 
 #[cfg(not(unix))]
-fn stop_gracefully(_server: &mut Server) {}
+fn stop_gracefully(_server: &mut Proc) {}

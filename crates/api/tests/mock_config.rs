@@ -6,92 +6,15 @@
 //! Skips with a message when the binary is not built (`cargo build -p stepwise-cli`;
 //! STEPWISE_BIN overrides its path).
 
+mod common;
+
+use common::{binary, call, free_port, ok, start_server};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn binary() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("STEPWISE_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?;
-    let bin = dir.join(format!("stepwise{}", std::env::consts::EXE_SUFFIX));
-    bin.is_file().then_some(bin)
-}
-
-/// Kills the server when the test ends (or fails).
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-/// One API call over plain HTTP/1.0: (status, JSON body).
-fn call(port: u16, action: &str, body: &Value) -> Option<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-    let payload = body.to_string();
-    let req = format!(
-        "POST / HTTP/1.0\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
-         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{payload}",
-        payload.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    Some((status, serde_json::from_str(body).unwrap_or_default()))
-}
-
-fn ok(port: u16, action: &str, body: Value) -> Value {
-    let (status, out) = call(port, action, &body).expect("the server answers");
-    assert_eq!(status, 200, "{action} {body}: {out}");
-    out
-}
-
-fn start_server(bin: &Path, port: u16, mock_config: &Path) -> Proc {
-    let child = Command::new(bin)
-        .args(["serve", "--host", "127.0.0.1", "--log-level", "warn"])
-        .args(["--data-dir", ":memory:"])
-        .arg("--mock-config")
-        .arg(mock_config)
-        .env("STEPWISE_PORT", port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut server = Proc(child);
-    let start = Instant::now();
-    while call(port, "ListStateMachines", &json!({})).is_none() {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("server exited before answering: {status}");
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "server not up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
 }
 
 fn finished(port: u16, arn: &str) -> Value {
@@ -117,10 +40,16 @@ fn test_cases_answer_from_the_mock_config() {
     };
     let ex = examples();
     let port = free_port();
+    let mocks = ex.join("integrations/order-processing.mock-config.json");
     let _server = start_server(
         &bin,
         port,
-        &ex.join("integrations/order-processing.mock-config.json"),
+        &[
+            Path::new("--data-dir"),
+            Path::new(":memory:"),
+            Path::new("--mock-config"),
+            &mocks,
+        ],
     );
     let definition =
         std::fs::read_to_string(ex.join("order-processing.asl.json")).expect("definition");
