@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::{ACTIVITIES, EXECUTIONS, MACHINES, MAP_RUNS, TAGS, TEST_STATE, VALIDATE};
+
 use common::Coverage;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -15,46 +17,6 @@ use std::time::{Duration, Instant};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/stepwise-e2e";
 const PREFIX: &str = "arn:aws:states:us-east-1:123456789012";
-
-const MACHINES: &[&str] = &[
-    "CreateStateMachine",
-    "DescribeStateMachine",
-    "UpdateStateMachine",
-    "DeleteStateMachine",
-    "ListStateMachines",
-    "PublishStateMachineVersion",
-    "ListStateMachineVersions",
-    "DeleteStateMachineVersion",
-    "CreateStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "ListStateMachineAliases",
-];
-const EXECUTIONS: &[&str] = &[
-    "StartExecution",
-    "DescribeExecution",
-    "StopExecution",
-    "GetExecutionHistory",
-    "ListExecutions",
-    "DescribeStateMachineForExecution",
-    "StartSyncExecution",
-    "RedriveExecution",
-];
-const ACTIVITIES: &[&str] = &[
-    "CreateActivity",
-    "DescribeActivity",
-    "ListActivities",
-    "DeleteActivity",
-    "GetActivityTask",
-    "SendTaskSuccess",
-    "SendTaskFailure",
-    "SendTaskHeartbeat",
-];
-const MAP_RUNS: &[&str] = &["ListMapRuns", "DescribeMapRun", "UpdateMapRun"];
-const TAGS: &[&str] = &["TagResource", "UntagResource", "ListTagsForResource"];
-const TEST_STATE: &[&str] = &["TestState"];
-const VALIDATE: &[&str] = &["ValidateStateMachineDefinition"];
 
 #[test]
 fn the_areas_cover_all_37_actions() {

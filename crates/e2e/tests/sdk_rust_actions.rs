@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::{ACTIVITIES, EXECUTIONS, MACHINES, MAP_RUNS, TAGS, TEST_STATE, VALIDATE};
+
 use aws_sdk_sfn::config::http::HttpResponse;
 use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_sfn::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
@@ -23,46 +25,6 @@ use std::time::{Duration, Instant};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/stepwise-e2e";
 const PREFIX: &str = "arn:aws:states:us-east-1:123456789012";
-
-const MACHINES: &[&str] = &[
-    "CreateStateMachine",
-    "DescribeStateMachine",
-    "UpdateStateMachine",
-    "DeleteStateMachine",
-    "ListStateMachines",
-    "PublishStateMachineVersion",
-    "ListStateMachineVersions",
-    "DeleteStateMachineVersion",
-    "CreateStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "ListStateMachineAliases",
-];
-const EXECUTIONS: &[&str] = &[
-    "StartExecution",
-    "DescribeExecution",
-    "StopExecution",
-    "GetExecutionHistory",
-    "ListExecutions",
-    "DescribeStateMachineForExecution",
-    "StartSyncExecution",
-    "RedriveExecution",
-];
-const ACTIVITIES: &[&str] = &[
-    "CreateActivity",
-    "DescribeActivity",
-    "ListActivities",
-    "DeleteActivity",
-    "GetActivityTask",
-    "SendTaskSuccess",
-    "SendTaskFailure",
-    "SendTaskHeartbeat",
-];
-const MAP_RUNS: &[&str] = &["ListMapRuns", "DescribeMapRun", "UpdateMapRun"];
-const TAGS: &[&str] = &["TagResource", "UntagResource", "ListTagsForResource"];
-const TEST_STATE: &[&str] = &["TestState"];
-const VALIDATE: &[&str] = &["ValidateStateMachineDefinition"];
 
 #[test]
 fn the_areas_cover_all_37_actions() {

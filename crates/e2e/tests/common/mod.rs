@@ -225,3 +225,44 @@ pub fn assert_areas_cover_all(areas: &[(&str, &[&str])]) {
     let missing: Vec<&&str> = all.difference(&union).collect();
     assert!(missing.is_empty(), "no area exercises {missing:?}");
 }
+
+/// The 37 actions by area, as the every-action tests exercise them (one test per area).
+pub const MACHINES: &[&str] = &[
+    "CreateStateMachine",
+    "DescribeStateMachine",
+    "UpdateStateMachine",
+    "DeleteStateMachine",
+    "ListStateMachines",
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
+];
+pub const EXECUTIONS: &[&str] = &[
+    "StartExecution",
+    "DescribeExecution",
+    "StopExecution",
+    "GetExecutionHistory",
+    "ListExecutions",
+    "DescribeStateMachineForExecution",
+    "StartSyncExecution",
+    "RedriveExecution",
+];
+pub const ACTIVITIES: &[&str] = &[
+    "CreateActivity",
+    "DescribeActivity",
+    "ListActivities",
+    "DeleteActivity",
+    "GetActivityTask",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+];
+pub const MAP_RUNS: &[&str] = &["ListMapRuns", "DescribeMapRun", "UpdateMapRun"];
+pub const TAGS: &[&str] = &["TagResource", "UntagResource", "ListTagsForResource"];
+pub const TEST_STATE: &[&str] = &["TestState"];
+pub const VALIDATE: &[&str] = &["ValidateStateMachineDefinition"];
