@@ -57,6 +57,7 @@ pub mod arn;
 pub mod error;
 pub mod handlers;
 pub mod input;
+pub mod integration;
 pub mod service;
 
 use axum::body::Body;
@@ -159,7 +160,7 @@ pub struct ServeOptions {
 /// running resume on the next start). Owns its tokio runtime so callers (the CLI) stay
 /// synchronous.
 pub fn run(opts: ServeOptions) -> std::io::Result<()> {
-    let service = Arc::new(Service::open(opts.config.clone()).map_err(std::io::Error::other)?);
+    let service = Service::open(opts.config.clone()).map_err(std::io::Error::other)?;
     let result = serve_blocking(&opts, service.clone());
     service.shutdown();
     result

@@ -1,13 +1,16 @@
 //! The state every action works on: configuration, the store and (for executions) the runtime.
 
 use crate::error::ApiError;
+use crate::integration::{ServiceSlot, StepFunctions};
 use crate::Config;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stepwise_engine::runtime::{Runtime, RuntimeConfig};
 use stepwise_engine::TaskHandler;
-use stepwise_resources::{Connections, Integrations, LambdaFunctions, MockConfig};
+use stepwise_resources::{
+    Connections, Integrations, LambdaFunctions, MockConfig, ServiceIntegration,
+};
 use stepwise_store::{MemoryStore, SqliteStore, Store};
 
 /// `--data-dir` value that keeps everything in memory (lost on exit).
@@ -71,10 +74,13 @@ impl Loaded {
         })
     }
 
-    fn handler(&self) -> Integrations {
+    fn handler(&self, services: &[Arc<dyn ServiceIntegration>]) -> Integrations {
         let mut i = Integrations::new();
         if let Some(m) = &self.mocks {
             i = i.with_mocks(m.clone());
+        }
+        for s in services {
+            i = i.with_service(s.clone());
         }
         if let Some(l) = &self.lambda {
             i = i.with_lambda(l.clone());
@@ -88,7 +94,7 @@ impl Loaded {
 
 impl Service {
     /// Opens the storage `config.data_dir` names (see [`Config::data_dir`]).
-    pub fn open(config: Config) -> Result<Service, String> {
+    pub fn open(config: Config) -> Result<Arc<Service>, String> {
         let store: Arc<dyn Store> = match config.data_dir.as_deref() {
             Some(d) if d == Path::new(IN_MEMORY) => Arc::new(MemoryStore::new()),
             dir => {
@@ -109,17 +115,31 @@ impl Service {
     }
 
     /// A service over an in-memory store (tests).
-    pub fn in_memory(config: Config) -> Result<Service, String> {
+    pub fn in_memory(config: Config) -> Result<Arc<Service>, String> {
         Service::with_store(config, Arc::new(MemoryStore::new()))
     }
 
     /// Starts the runtime over `store` (which resumes its RUNNING executions).
-    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Service, String> {
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<Service>, String> {
+        Service::with_integrations(config, store, Vec::new())
+    }
+
+    /// Like [`Service::with_store`], with integrations of the caller's (a test harness's fake
+    /// services) asked before the built-in ones; Step Functions' own integration
+    /// (`states:startExecution`, `aws-sdk:sfn:*`) is always there.
+    pub fn with_integrations(
+        config: Config,
+        store: Arc<dyn Store>,
+        extra: Vec<Arc<dyn ServiceIntegration>>,
+    ) -> Result<Arc<Service>, String> {
         let loaded = Arc::new(Loaded::from_config(&config)?);
         let mocks = loaded.mocks.clone();
+        let slot: ServiceSlot = Arc::default();
+        let mut services = extra;
+        services.push(Arc::new(StepFunctions::new(slot.clone())));
         let factory = {
             let loaded = loaded.clone();
-            Arc::new(move || Box::new(loaded.handler()) as Box<dyn TaskHandler>)
+            Arc::new(move || Box::new(loaded.handler(&services)) as Box<dyn TaskHandler>)
         };
         let runtime = Runtime::start_with_tasks(
             store.clone(),
@@ -131,12 +151,14 @@ impl Service {
             factory,
         )
         .map_err(|e| format!("cannot start the execution runtime: {e}"))?;
-        Ok(Service {
+        let svc = Arc::new(Service {
             config,
             store,
             runtime,
             mocks,
-        })
+        });
+        let _ = slot.set(Arc::downgrade(&svc));
+        Ok(svc)
     }
 
     /// `arn:aws:states:<region>:<account>`.

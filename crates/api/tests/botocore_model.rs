@@ -105,7 +105,7 @@ fn check(model: &Value, name: &str, v: &Value, at: &str) {
     }
 }
 
-fn service() -> Service {
+fn service() -> std::sync::Arc<Service> {
     Service::in_memory(Config::default()).expect("service")
 }
 
@@ -253,7 +253,7 @@ const COMMON_ERRORS: [&str; 4] = [
 
 struct Run<'a> {
     model: &'a Value,
-    svc: Service,
+    svc: std::sync::Arc<Service>,
     covered: std::collections::BTreeSet<String>,
 }
 

@@ -32,7 +32,7 @@ impl ServiceSession {
             workers: 1,
             ..Config::default()
         })?;
-        Ok(ServiceSession { svc: Arc::new(svc) })
+        Ok(ServiceSession { svc })
     }
 }
 

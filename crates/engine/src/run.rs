@@ -825,8 +825,13 @@ fn task_events(resource: &str) -> TaskEvents {
     if parts.len() >= 6 && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
         // arn:aws:states:::service:action  or  arn:aws:states:::aws-sdk:service:action
         let rest = parts[5];
+        // `.sync:2` ends in a colon-separated suffix of its own.
+        let (rest, suffix) = match rest.strip_suffix(":2") {
+            Some(r) if r.ends_with(".sync") => (r, ":2"),
+            _ => (rest, ""),
+        };
         let (ty, res) = match rest.rsplit_once(':') {
-            Some((t, r)) => (t.to_string(), r.to_string()),
+            Some((t, r)) => (t.to_string(), format!("{r}{suffix}")),
             None => (rest.to_string(), String::new()),
         };
         return TaskEvents::Generic {
@@ -1974,7 +1979,7 @@ impl<'m> Exec<'m> {
                 }),
             };
             thread.last.set(id);
-            let req = TaskRequest {
+            let mut req = TaskRequest {
                 state_name: state.name.clone(),
                 resource: task.resource.clone(),
                 parameters: params.clone(),
@@ -1985,7 +1990,21 @@ impl<'m> Exec<'m> {
                 state_machine_name: self.opts.state_machine_name.clone(),
                 test_case: self.opts.test_case.clone(),
             };
-            let by_token = broker.is_some() && (activity || callback);
+            // A `.sync` call the handler completes through a task token (a nested execution
+            // answers its parent's token when it ends): it waits like a callback, durably.
+            let mut token = token;
+            if token.is_none() && broker.is_some() && self.tasks.completes_by_token(&req) {
+                let t = crate::tokens::make_token(
+                    &self.opts.execution_arn,
+                    self.opts.start_time.timestamp_millis(),
+                    &thread.key,
+                    thread.seq.get(),
+                    retry_count | (u64::from(self.replay.redrive_count()) << 48),
+                );
+                req.task_token = Some(t.clone());
+                token = Some(t);
+            }
+            let by_token = broker.is_some() && token.is_some();
             let outcome = match self
                 .replay
                 .next(thread)
@@ -3166,6 +3185,7 @@ impl<'m> Exec<'m> {
             revision_id: String::new(),
             last_event_id: last + 2,
             test_case: None,
+            parent_task: None,
         };
         (rec, vec![start_event, end_event])
     }

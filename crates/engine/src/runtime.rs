@@ -40,7 +40,8 @@ use stepwise_asl::error::StateError;
 use stepwise_asl::StateMachine;
 use stepwise_store::{
     ExecutionRecord, ExecutionStatus as StoredStatus, ExecutionUpdate, HistoryEventRow,
-    MapRunRecord, MapRunStatus, PageRequest, StateMachineRecord, StateMachineType, Store,
+    MapRunRecord, MapRunStatus, PageRequest, ParentTask, StateMachineRecord, StateMachineType,
+    Store,
 };
 use stepwise_store::{TaskTokenRecord, TaskTokenStatus, TimerRecord, WriteOp};
 use tokio::sync::{mpsc, oneshot};
@@ -64,6 +65,16 @@ pub struct StartRequest {
     /// The mock test case (Step Functions Local's `stateMachineArn#TestCaseName`), already
     /// checked by the caller; handed to every task call and kept in the execution's record.
     pub test_case: Option<String>,
+    /// Started by another execution's Task (`states:startExecution…`, or an input naming it
+    /// in `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`).
+    pub parent: Option<ParentLink>,
+}
+
+/// Which execution started this one, and (`.sync`) the task token its parent waits on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentLink {
+    pub execution_arn: String,
+    pub task: Option<ParentTask>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +160,8 @@ struct RunJob {
     /// The execution's redrive count and date, for its record's terminal update.
     redrive: (u32, Option<i64>),
     reply: Option<oneshot::Sender<ExecutionOutcome>>,
+    /// A `.sync` child: its end answers the parent's task token.
+    notify_parent: bool,
 }
 
 /// Handle to the runtime; cheap to clone, usable from any thread.
@@ -180,6 +193,8 @@ struct Shared {
     live: AtomicUsize,
     /// Executions parked: only their wake-up is in memory.
     parked: AtomicUsize,
+    /// Answers parents' task tokens when `.sync` children end.
+    tokens: Arc<TokenService>,
 }
 
 impl Shared {
@@ -242,6 +257,7 @@ impl Shared {
             durable: true,
             redrive: (rec.redrive_count, rec.redrive_date),
             reply: None,
+            notify_parent: rec.parent_task.is_some(),
         })
     }
 }
@@ -344,6 +360,9 @@ impl TaskHandler for Served {
     fn execution_ended(&self, execution_arn: &str) {
         self.inner.execution_ended(execution_arn)
     }
+    fn completes_by_token(&self, req: &TaskRequest) -> bool {
+        self.inner.completes_by_token(req)
+    }
 }
 
 /// An activity task handed to a worker by [`Runtime::get_activity_task`].
@@ -390,6 +409,7 @@ impl Runtime {
             park_after_ms: AtomicI64::new(default_park_after_ms()),
             live: AtomicUsize::new(0),
             parked: AtomicUsize::new(0),
+            tokens: tokens.clone(),
         });
         let (senders, receivers): (Vec<_>, Vec<_>) =
             (0..n).map(|_| mpsc::unbounded_channel()).unzip();
@@ -502,12 +522,13 @@ impl Runtime {
             stop_date: None,
             redrive_count: 0,
             redrive_date: None,
-            parent_arn: None,
+            parent_arn: req.parent.as_ref().map(|p| p.execution_arn.clone()),
             definition: req.state_machine.definition.clone(),
             role_arn: req.state_machine.role_arn.clone(),
             revision_id: req.state_machine.revision_id.clone(),
             last_event_id: 0,
             test_case: req.test_case.clone(),
+            parent_task: req.parent.as_ref().and_then(|p| p.task.clone()),
         };
         if !express {
             match self.inner.store.create_execution(rec.clone()) {
@@ -537,6 +558,7 @@ impl Runtime {
             durable: !express,
             redrive: (0, None),
             reply: None,
+            notify_parent: rec.parent_task.is_some(),
         };
         self.send(&arn, Command::Run(Box::new(job)))?;
         Ok(StartedExecution {
@@ -573,6 +595,7 @@ impl Runtime {
             revision_id: String::new(),
             last_event_id: 0,
             test_case: req.test_case.clone(),
+            parent_task: None,
         };
         let mut opts = options(&rec, &req.state_machine.name, true, true);
         opts.record_history = false;
@@ -585,6 +608,7 @@ impl Runtime {
             durable: false,
             redrive: (0, None),
             reply: Some(tx),
+            notify_parent: false,
         };
         self.send(&arn, Command::Run(Box::new(job)))?;
         let outcome = rx
@@ -644,6 +668,12 @@ impl Runtime {
             .map_err(|_| RuntimeError::Internal("the runtime is shut down".into()))??;
         // Its open tasks end with it: workers can no longer take or answer them.
         self.inner.tokens.cancel_execution(execution_arn)?;
+        // The `.sync` executions it started end with it (theirs in turn).
+        for child in sync_children(&*self.inner.store, execution_arn)? {
+            if let Err(e) = self.stop_execution(&child, None, None) {
+                tracing::warn!(execution = %child, error = %e, "cannot stop a .sync child");
+            }
+        }
         Ok(stopped)
     }
 
@@ -816,6 +846,7 @@ impl Runtime {
         loop {
             let batch = store.open_executions(&page)?;
             for rec in batch.items {
+                self.answer_ended_children(&rec.arn)?;
                 let timers = store.timers_for(&rec.arn)?;
                 match still_parked(&**store, &timers)? {
                     Some(wake_at) if self.inner.shared.park_after().is_some() => {
@@ -829,6 +860,31 @@ impl Runtime {
                 }
             }
             match batch.next_token {
+                Some(t) => page.next_token = Some(t),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// At start-up: `.sync` children of `parent_arn` that ended while their answer to the
+    /// parent was not recorded yet (a crash in between) answer now.
+    fn answer_ended_children(&self, parent_arn: &str) -> Result<(), RuntimeError> {
+        let store = &*self.inner.store;
+        let filter = stepwise_store::ExecutionFilter {
+            parent_arn: Some(parent_arn.to_string()),
+            ..Default::default()
+        };
+        let mut page = PageRequest::first(1000);
+        loop {
+            let p = store.list_executions(&filter, &page)?;
+            for child in p
+                .items
+                .iter()
+                .filter(|c| c.parent_task.is_some() && c.status != StoredStatus::Running)
+            {
+                answer_parent(store, &self.inner.tokens, &child.arn)?;
+            }
+            match p.next_token {
                 Some(t) => page.next_token = Some(t),
                 None => return Ok(()),
             }
@@ -1044,6 +1100,7 @@ impl Worker {
             durable,
             redrive,
             reply,
+            notify_parent,
         } = job;
         let sink = durable.then(|| {
             StoreSink::new(self.shared.store.clone(), opts.execution_arn.clone())
@@ -1087,6 +1144,17 @@ impl Worker {
         self.handler.execution_ended(&opts.execution_arn);
         if let Some(reply) = reply {
             let _ = reply.send(outcome);
+        }
+        if notify_parent {
+            let shared = self.shared.clone();
+            let arn = opts.execution_arn.clone();
+            let answered = tokio::task::spawn_blocking(move || {
+                answer_parent(&*shared.store, &shared.tokens, &arn)
+            })
+            .await;
+            if !matches!(answered, Ok(Ok(()))) {
+                tracing::warn!(execution = %opts.execution_arn, "cannot answer the parent of a .sync child (retried at the next start)");
+            }
         }
         None
     }
@@ -1283,10 +1351,15 @@ fn worker(
                     w.unpark(&arn);
                     w.handler.execution_ended(&arn);
                     let store = store.clone();
+                    let tokens = w.shared.tokens.clone();
                     let result = tokio::task::spawn_blocking(move || {
                         let r = abort_in_store(&*store, &arn, error, cause);
                         if r.is_ok() {
                             let _ = unpark_rows(&*store, &arn);
+                            // A stopped `.sync` child fails its parent's task.
+                            if let Err(e) = answer_parent(&*store, &tokens, &arn) {
+                                tracing::warn!(execution = %arn, error = %e, "cannot answer the parent of a stopped .sync child");
+                            }
                         }
                         r
                     })
@@ -1443,6 +1516,112 @@ impl From<ExecutionStatus> for StoredStatus {
             ExecutionStatus::Failed => StoredStatus::Failed,
             ExecutionStatus::TimedOut => StoredStatus::TimedOut,
             ExecutionStatus::Aborted => StoredStatus::Aborted,
+        }
+    }
+}
+
+/// What a parent's `states:startExecution.sync` / `.sync:2` Task receives about its child:
+/// DescribeExecution's members with the SDK's capitalised names (as AWS records them), dates
+/// in epoch milliseconds; `.sync` carries Input/Output as JSON text, `.sync:2` as JSON.
+pub fn sync_description(rec: &ExecutionRecord, json: bool, now: i64) -> Value {
+    let data = |text: &str| -> Value {
+        if json {
+            serde_json::from_str(text).unwrap_or_else(|_| Value::from(text))
+        } else {
+            Value::from(text)
+        }
+    };
+    let mut d = serde_json::Map::new();
+    if let Some(c) = &rec.cause {
+        d.insert("Cause".into(), Value::from(c.clone()));
+    }
+    if let Some(e) = &rec.error {
+        d.insert("Error".into(), Value::from(e.clone()));
+    }
+    d.insert("ExecutionArn".into(), Value::from(rec.arn.clone()));
+    d.insert("Input".into(), data(&rec.input));
+    d.insert("InputDetails".into(), serde_json::json!({"Included": true}));
+    d.insert("Name".into(), Value::from(rec.name.clone()));
+    if let Some(o) = &rec.output {
+        d.insert("Output".into(), data(o));
+        d.insert(
+            "OutputDetails".into(),
+            serde_json::json!({"Included": true}),
+        );
+    }
+    d.insert("RedriveCount".into(), Value::from(rec.redrive_count));
+    match redrivable(rec, now) {
+        Ok(()) => {
+            d.insert("RedriveStatus".into(), Value::from("REDRIVABLE"));
+        }
+        Err(reason) => {
+            d.insert("RedriveStatus".into(), Value::from("NOT_REDRIVABLE"));
+            d.insert("RedriveStatusReason".into(), Value::from(reason));
+        }
+    }
+    d.insert("StartDate".into(), Value::from(rec.start_date));
+    d.insert(
+        "StateMachineArn".into(),
+        Value::from(rec.state_machine_arn.clone()),
+    );
+    d.insert("Status".into(), Value::from(rec.status.as_str()));
+    if let Some(s) = rec.stop_date {
+        d.insert("StopDate".into(), Value::from(s));
+    }
+    Value::Object(d)
+}
+
+/// A `.sync` child ended: its parent's task gets the child's description (the task succeeds
+/// with it, or fails with `States.TaskFailed` and it as the cause). Idempotent: a token that
+/// is already answered, timed out or cancelled (the parent was stopped) is left alone.
+fn answer_parent(store: &dyn Store, tokens: &TokenService, arn: &str) -> Result<(), RuntimeError> {
+    let rec = store.get_execution(arn)?;
+    let Some(task) = rec.parent_task.as_ref() else {
+        return Ok(());
+    };
+    if matches!(
+        rec.status,
+        StoredStatus::Running | StoredStatus::PendingRedrive
+    ) {
+        return Ok(());
+    }
+    let description = sync_description(&rec, task.json, millis(Utc::now())).to_string();
+    let answered = if rec.status == StoredStatus::Succeeded {
+        tokens.send_success(&task.token, description)
+    } else {
+        tokens.send_failure(
+            &task.token,
+            Some(stepwise_asl::error::names::TASK_FAILED.into()),
+            Some(description),
+        )
+    };
+    match answered {
+        Ok(()) | Err(TokenError::InvalidToken | TokenError::TaskTimedOut) => Ok(()),
+        Err(TokenError::Store(e)) => Err(e.into()),
+        Err(e) => Err(RuntimeError::Internal(e.to_string())),
+    }
+}
+
+/// The RUNNING `.sync` children of `parent_arn` (their parent waits on them).
+fn sync_children(store: &dyn Store, parent_arn: &str) -> Result<Vec<String>, RuntimeError> {
+    let filter = stepwise_store::ExecutionFilter {
+        parent_arn: Some(parent_arn.to_string()),
+        status: Some(StoredStatus::Running),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let mut page = PageRequest::first(1000);
+    loop {
+        let p = store.list_executions(&filter, &page)?;
+        out.extend(
+            p.items
+                .into_iter()
+                .filter(|e| e.parent_task.is_some())
+                .map(|e| e.arn),
+        );
+        match p.next_token {
+            Some(t) => page.next_token = Some(t),
+            None => return Ok(out),
         }
     }
 }

@@ -43,6 +43,14 @@ pub trait TaskHandler {
 
     /// The execution ended (not parked): drop whatever per-execution state the handler keeps.
     fn execution_ended(&self, _execution_arn: &str) {}
+
+    /// Whether `req` (a `.sync` call) is completed through a task token rather than by the
+    /// call's answer: the call hands `req.task_token` to whatever will answer it later (a
+    /// nested execution answers its parent's token when it ends), and the execution waits
+    /// durably, as for a callback. Only asked inside the server's runtime.
+    fn completes_by_token(&self, _req: &TaskRequest) -> bool {
+        false
+    }
 }
 
 /// The server's default: no integration is configured yet, so a Task calling one fails with an

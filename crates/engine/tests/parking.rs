@@ -53,6 +53,7 @@ fn request(sm: &StateMachineRecord, name: &str, input: &Value) -> StartRequest {
         input: input.to_string(),
         trace_header: None,
         test_case: None,
+        parent: None,
     }
 }
 

@@ -47,6 +47,7 @@ fn start(sm: &StateMachineRecord, name: &str, input: &str) -> StartRequest {
         input: input.into(),
         trace_header: None,
         test_case: None,
+        parent: None,
     }
 }
 

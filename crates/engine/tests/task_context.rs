@@ -90,6 +90,7 @@ fn the_test_case_reaches_every_call_and_survives_a_restart() {
                 input: "{}".into(),
                 trace_header: None,
                 test_case: Some("HappyPath".into()),
+                parent: None,
             })
             .expect("start")
             .execution_arn;

@@ -52,6 +52,7 @@ fn start(rt: &Runtime, sm: &StateMachineRecord, name: &str, input: Value) -> Str
         input: input.to_string(),
         trace_header: None,
         test_case: None,
+        parent: None,
     })
     .expect("start")
     .execution_arn

@@ -43,11 +43,28 @@ impl TaskHandler for Unconfigured {
     }
 }
 
-/// Mocks first, then HTTP Tasks and Lambda functions, then the not-configured error.
+/// An integration provided from outside this crate (the server's own Step Functions API for
+/// `states:startExecution` and `aws-sdk:sfn:*`, a test harness's fake service): asked after
+/// the mocks, before the built-in routes.
+pub trait ServiceIntegration: Send + Sync {
+    /// Whether this integration performs `resource`.
+    fn handles(&self, resource: &str) -> bool;
+    /// Whether a call to `resource` is completed through its task token (see
+    /// [`TaskHandler::completes_by_token`]).
+    fn completes_by_token(&self, _resource: &str) -> bool {
+        false
+    }
+    /// Performs the call.
+    fn call<'a>(&'a self, inv: &'a Invocation) -> LocalBoxFuture<'a, Result<Value, StateError>>;
+}
+
+/// Mocks first, then the added service integrations, HTTP Tasks and Lambda functions, then
+/// the not-configured error.
 #[derive(Default)]
 pub struct Integrations {
     mocks: Option<Arc<MockConfig>>,
     counters: MockCounters,
+    services: Vec<Arc<dyn ServiceIntegration>>,
     lambda: Option<Arc<LambdaFunctions>>,
     http: HttpTasks,
     context: ExecutionContext,
@@ -61,6 +78,12 @@ impl Integrations {
 
     pub fn with_mocks(mut self, mocks: Arc<MockConfig>) -> Integrations {
         self.mocks = Some(mocks);
+        self
+    }
+
+    /// Adds an integration (asked in the order added).
+    pub fn with_service(mut self, service: Arc<dyn ServiceIntegration>) -> Integrations {
+        self.services.push(service);
         self
     }
 
@@ -98,13 +121,23 @@ impl Integrations {
         Box::pin(async move { self.route(inv).await })
     }
 
+    fn service_for(&self, resource: &str) -> Option<&Arc<dyn ServiceIntegration>> {
+        self.services.iter().find(|s| s.handles(resource))
+    }
+
     async fn route(&self, inv: Invocation) -> Result<Value, StateError> {
+        if let Some(service) = self.service_for(&inv.resource) {
+            return service.call(&inv).await;
+        }
         match arn::parse(&inv.resource) {
             Resource::Http {
                 pattern: Pattern::RequestResponse,
             } => self.http.invoke(&inv.parameters).await,
+            // `.waitForTaskToken`: the function is invoked with the token in its payload (put
+            // there by the definition); its answer is the TaskSubmitted output, and the task
+            // waits for SendTask* (the runtime's part).
             Resource::LambdaInvoke {
-                pattern: Pattern::RequestResponse,
+                pattern: Pattern::RequestResponse | Pattern::WaitForTaskToken,
             } => self.lambda_invoke(&inv).await,
             Resource::LambdaFunction { name, qualifier } => {
                 let functions = self.functions(&inv)?;
@@ -187,6 +220,18 @@ impl TaskHandler for Integrations {
 
     fn execution_ended(&self, execution_arn: &str) {
         self.forget_execution(execution_arn);
+    }
+
+    fn completes_by_token(&self, req: &TaskRequest) -> bool {
+        let Some(service) = self.service_for(&req.resource) else {
+            return false;
+        };
+        if !service.completes_by_token(&req.resource) {
+            return false;
+        }
+        // A mocked state is answered by its mock, at once.
+        let inv = Invocation::from_request(req.clone(), &self.context);
+        !self.mocks.as_ref().is_some_and(|m| m.covers(&inv))
     }
 }
 

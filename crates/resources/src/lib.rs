@@ -19,7 +19,7 @@ pub mod mock;
 
 pub use connections::Connections;
 pub use http_task::HttpTasks;
-pub use integrations::{Integrations, Unconfigured, NOT_CONFIGURED};
+pub use integrations::{Integrations, ServiceIntegration, Unconfigured, NOT_CONFIGURED};
 pub use invocation::{ExecutionContext, Invocation};
 pub use lambda::{FunctionSpec, InvocationType, LambdaFunctions};
 pub use mock::{MockConfig, MockConfigError, MockHandler};

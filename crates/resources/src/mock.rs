@@ -295,6 +295,18 @@ pub fn shape_answer(resource: &str, answer: &MockedAnswer) -> Result<Value, Stat
 }
 
 impl MockConfig {
+    /// Whether the call's state is mocked in the selected test case.
+    pub fn covers(&self, inv: &Invocation) -> bool {
+        let (Some(sm), Some(tc)) = (
+            inv.context.state_machine_name.as_deref(),
+            inv.context.test_case.as_deref(),
+        ) else {
+            return false;
+        };
+        self.test_case(sm, tc)
+            .is_some_and(|states| states.contains_key(&inv.state_name))
+    }
+
     /// The mocked result of a call, or `None` when the call's state is not mocked in the
     /// selected test case (or no test case is selected).
     pub fn answer(

@@ -153,6 +153,20 @@ pub struct ExecutionRecord {
     /// resumed execution goes on answering from the same test case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_case: Option<String>,
+    /// Started by a parent's `states:startExecution.sync` / `.sync:2` Task: the parent waits
+    /// on this task token, answered when this execution ends (see the engine's runtime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_task: Option<ParentTask>,
+}
+
+/// The parent side of a `.sync` nested execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentTask {
+    /// The parent's task token for this call.
+    pub token: String,
+    /// `.sync:2`: the child's Input and Output reach the parent as JSON; `.sync`: as text.
+    #[serde(default)]
+    pub json: bool,
 }
 
 impl ExecutionRecord {

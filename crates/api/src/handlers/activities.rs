@@ -226,7 +226,7 @@ mod tests {
         dispatch(action, body.to_string().as_bytes(), svc)
     }
 
-    fn service() -> Service {
+    fn service() -> std::sync::Arc<Service> {
         Service::in_memory(crate::Config::default()).expect("service")
     }
 

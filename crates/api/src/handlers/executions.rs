@@ -12,7 +12,9 @@ use crate::error::ApiError;
 use crate::input::Input;
 use crate::service::{now_ms, store_failure, ts, Service};
 use serde_json::{json, Map, Value};
-use stepwise_engine::runtime::{redrivable, RuntimeError, StartRequest};
+use stepwise_engine::runtime::{
+    redrivable, ParentLink, RuntimeError, StartRequest, StartedExecution,
+};
 use stepwise_store::{
     ExecutionFilter, ExecutionRecord, ExecutionStatus, HistoryEventRow, StateMachineRecord,
     StateMachineType,
@@ -84,6 +86,7 @@ fn start_request(input: &mut Input) -> Result<StartRequest, ApiError> {
         input: data.unwrap_or_else(|| "{}".into()),
         trace_header: trace,
         test_case: None,
+        parent: None,
     })
 }
 
@@ -185,12 +188,34 @@ fn check_test_case(svc: &Service, sm_name: &str, test_case: &str) -> Result<(), 
     ))
 }
 
-pub fn start(svc: &Service, mut input: Input) -> Result<Value, ApiError> {
+/// The input member AWS reads to link a nested execution to the execution that started it.
+pub const STARTED_BY: &str = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
+
+pub fn start(svc: &Service, input: Input) -> Result<Value, ApiError> {
+    let started = start_linked(svc, input, None)?;
+    Ok(json!({"executionArn": started.execution_arn, "startDate": ts(started.start_date)}))
+}
+
+/// StartExecution, from a client or from a Task (`parent`: the calling execution and, for
+/// `.sync`, the task token it waits on). An input naming an execution in
+/// `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID` links the new one to it, as AWS does.
+pub fn start_linked(
+    svc: &Service,
+    mut input: Input,
+    parent: Option<ParentLink>,
+) -> Result<StartedExecution, ApiError> {
     let req = start_request(&mut input)?;
     input.finish()?;
-    let req = resolve(svc, req)?;
-    let started = svc.runtime.start_execution(req).map_err(runtime_error)?;
-    Ok(json!({"executionArn": started.execution_arn, "startDate": ts(started.start_date)}))
+    let mut req = resolve(svc, req)?;
+    req.parent = parent.or_else(|| {
+        let data: Value = serde_json::from_str(&req.input).ok()?;
+        let by = data.get(STARTED_BY)?.as_str()?;
+        by.contains(":execution:").then(|| ParentLink {
+            execution_arn: by.to_string(),
+            task: None,
+        })
+    });
+    svc.runtime.start_execution(req).map_err(runtime_error)
 }
 
 pub fn start_sync(svc: &Service, mut input: Input) -> Result<Value, ApiError> {

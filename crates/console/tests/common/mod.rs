@@ -41,7 +41,7 @@ pub fn start_server() -> TestServer {
         account_id: ACCOUNT.into(),
         ..stepwise_api::Config::default()
     };
-    let service = Arc::new(Service::in_memory(config).expect("service"));
+    let service = Service::in_memory(config).expect("service");
     let store = service.store.clone();
     let app = mount(
         stepwise_api::router(service.clone()),

@@ -78,6 +78,7 @@ pub fn execution(sm: &str, name: &str, input: &str) -> ExecutionRecord {
         revision_id: "rev-1".into(),
         last_event_id: 0,
         test_case: None,
+        parent_task: None,
     }
 }
 
