@@ -154,3 +154,85 @@ fn test_cases_answer_from_the_mock_config() {
     .expect("answers");
     assert_eq!(status, 400);
 }
+
+/// Mock response sequences count the calls an execution made, also across a `kill -9`: the
+/// resumed execution's replayed first call counts, so its retry gets the second response.
+#[test]
+fn mock_sequences_survive_a_restart() {
+    let Some(bin) = binary() else {
+        eprintln!("SKIP: the stepwise binary is not built (cargo build -p stepwise-cli)");
+        return;
+    };
+    let dir = common::data_dir("mock-restart");
+    let mocks = dir.join("mocks.json");
+    std::fs::write(
+        &mocks,
+        json!({
+            "StateMachines": {"Flaky": {"TestCases": {"FailThenPass": {"Send": "FailOnce"}}}},
+            "MockedResponses": {"FailOnce": {
+                "0": {"Throw": {"Error": "Queue.Busy", "Cause": "try again"}},
+                "1": {"Return": {"MessageId": "m-2"}}
+            }}
+        })
+        .to_string(),
+    )
+    .expect("mock config");
+    let args = [
+        dir.join("db").into_os_string(),
+        mocks.clone().into_os_string(),
+    ];
+    let serve_args = |a: &[std::ffi::OsString; 2]| {
+        vec![
+            std::ffi::OsString::from("--data-dir"),
+            a[0].clone(),
+            std::ffi::OsString::from("--mock-config"),
+            a[1].clone(),
+        ]
+    };
+    let port = free_port();
+    let mut server = start_server(&bin, port, &serve_args(&args));
+    let definition = json!({"StartAt": "Send", "States": {"Send": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": "q", "MessageBody": "hi"},
+        "Retry": [{"ErrorEquals": ["Queue.Busy"], "IntervalSeconds": 3, "MaxAttempts": 1}],
+        "End": true}}});
+    let sm = ok(
+        port,
+        "CreateStateMachine",
+        json!({"name": "Flaky", "definition": definition.to_string(),
+               "roleArn": "arn:aws:iam::123456789012:role/r"}),
+    )["stateMachineArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let arn = ok(
+        port,
+        "StartExecution",
+        json!({"stateMachineArn": format!("{sm}#FailThenPass")}),
+    )["executionArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The first call failed and the retry waits: kill the server in the wait.
+    let start = Instant::now();
+    loop {
+        let h = ok(port, "GetExecutionHistory", json!({"executionArn": arn}));
+        let failed = h["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["type"] == "TaskFailed"));
+        if failed {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no first call");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let _server = start_server(&bin, port, &serve_args(&args));
+    let d = finished(port, &arn);
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(
+        serde_json::from_str::<Value>(d["output"].as_str().unwrap_or("null")).ok(),
+        Some(json!({"MessageId": "m-2"}))
+    );
+}

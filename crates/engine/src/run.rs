@@ -745,6 +745,8 @@ impl Clock {
 }
 
 struct Exec<'m> {
+    /// Task calls so far per state name (see [`TaskRequest::invocation`]).
+    task_calls: RefCell<HashMap<String, u64>>,
     machine: &'m StateMachine,
     opts: &'m RunOptions,
     tasks: &'m dyn TaskHandler,
@@ -877,6 +879,7 @@ impl<'m> Exec<'m> {
             json!({"Id": opts.state_machine_arn, "Name": opts.state_machine_name}),
         );
         Exec {
+            task_calls: RefCell::default(),
             machine,
             opts,
             tasks,
@@ -1765,6 +1768,21 @@ impl<'m> Exec<'m> {
         })
     }
 
+    /// Counts a call to `state`'s task; the calls before it.
+    fn count_task_call(&self, state: &str) -> u64 {
+        let mut calls = self.task_calls.borrow_mut();
+        match calls.get_mut(state) {
+            Some(n) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                calls.insert(state.to_string(), 1);
+                0
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn run_task(
         &self,
@@ -1989,6 +2007,7 @@ impl<'m> Exec<'m> {
                 execution_arn: self.opts.execution_arn.clone(),
                 state_machine_name: self.opts.state_machine_name.clone(),
                 test_case: self.opts.test_case.clone(),
+                invocation: self.count_task_call(&state.name),
             };
             // A `.sync` call the handler completes through a task token (a nested execution
             // answers its parent's token when it ends): it waits like a callback, durably.

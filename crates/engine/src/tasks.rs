@@ -28,6 +28,10 @@ pub struct TaskRequest {
     pub state_machine_name: String,
     /// Step Functions Local's `stateMachineArn#TestCaseName`, chosen at StartExecution.
     pub test_case: Option<String>,
+    /// How many calls this execution made to this state's task before this one (retries,
+    /// loops and Map iterations included). Mock response sequences count with it; a resumed
+    /// execution counts its replayed calls too, so the count survives restarts and redrives.
+    pub invocation: u64,
 }
 
 /// Performs Task states' work.

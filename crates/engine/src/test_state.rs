@@ -1049,6 +1049,7 @@ impl<'a> Run<'a> {
                             execution_arn: String::new(),
                             state_machine_name: String::new(),
                             test_case: None,
+                            invocation: 0,
                         })),
                         None => {
                             return Err(TestStateError::validation(format!(

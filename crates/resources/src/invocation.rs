@@ -46,8 +46,11 @@ pub struct Invocation {
     pub timeout_seconds: Option<u64>,
     pub heartbeat_seconds: Option<u64>,
     pub context: ExecutionContext,
-    /// `$$.Task.Token` of a `.waitForTaskToken` task (callbacks, not handled here yet).
+    /// `$$.Task.Token` of a `.waitForTaskToken` task, or the token a `.sync` call completes.
     pub task_token: Option<String>,
+    /// The engine's count of earlier calls to this state in this execution (see
+    /// [`TaskRequest::invocation`]); `None` for calls made outside an execution.
+    pub invocation: Option<u64>,
 }
 
 impl Invocation {
@@ -81,6 +84,7 @@ impl Invocation {
             heartbeat_seconds: req.heartbeat_seconds,
             context,
             task_token: req.task_token,
+            invocation: Some(req.invocation),
         }
     }
 }
@@ -100,6 +104,7 @@ mod tests {
             execution_arn: execution_arn.into(),
             state_machine_name: "served".into(),
             test_case: test_case.map(Into::into),
+            invocation: 0,
         }
     }
 

@@ -319,7 +319,12 @@ impl MockConfig {
         let name = self.test_case(sm, tc)?.get(&inv.state_name)?;
         let response = self.response(name)?;
         let execution = inv.context.execution_arn.as_deref().unwrap_or("");
-        let n = counters.next(execution, &inv.state_name);
+        // The engine's count when the call comes from an execution (it survives restarts);
+        // our own otherwise.
+        let n = match inv.invocation {
+            Some(n) => n,
+            None => counters.next(execution, &inv.state_name),
+        };
         let answer = response.answer(n)?;
         Some(shape_answer(&inv.resource, answer))
     }
