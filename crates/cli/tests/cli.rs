@@ -1457,3 +1457,42 @@ fn mock_config_test_cases_answer_task_states() {
     out.assert_code(2);
     assert!(out.stderr.contains("NoSuchCase"), "{}", out.stderr);
 }
+
+/// Under `--skip-waits` Waits take no time, but a task's own time limit is real time while a
+/// real call is in flight: a function that takes 0.4 s does not time out against
+/// `TimeoutSeconds: 5`, and one that takes longer than its 1 s limit does.
+#[test]
+fn skip_waits_keeps_task_time_limits_real_for_real_calls() {
+    let functions = write_json(
+        "slow-functions.json",
+        &json!({"Functions": {
+            "slow": {"Command": ["sh", "-c", "sleep 0.4; cat"]},
+            "slower": {"Command": ["sh", "-c", "sleep 3; cat"]}
+        }}),
+    );
+    let def = |name: &str, limit: u64| {
+        json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 3600, "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "TimeoutSeconds": limit,
+                     "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                     "OutputPath": "$.Payload", "End": true}}})
+    };
+    let out = run_def(
+        &def("slow", 5),
+        &json!({"n": 1}),
+        &["--skip-waits", "--lambda-config", s(&functions)],
+    );
+    out.assert_code(0);
+    assert_eq!(out.json(), json!({"n": 1}));
+    assert!(out.elapsed < Duration::from_secs(10));
+
+    let out = run_def(
+        &def("slower", 1),
+        &json!({"n": 1}),
+        &["--skip-waits", "--lambda-config", s(&functions)],
+    );
+    out.assert_code(1);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains("States.Timeout"), "{all}");
+}

@@ -744,9 +744,34 @@ impl Clock {
     }
 }
 
+/// While alive, tokio's paused clock (`--skip-waits`) runs in real time; nested ones count.
+struct RealTime<'a>(&'a Cell<u32>);
+
+impl<'a> RealTime<'a> {
+    fn enter(count: &'a Cell<u32>) -> RealTime<'a> {
+        if count.get() == 0 {
+            tokio::time::resume();
+        }
+        count.set(count.get() + 1);
+        RealTime(count)
+    }
+}
+
+impl Drop for RealTime<'_> {
+    fn drop(&mut self) {
+        let n = self.0.get().saturating_sub(1);
+        self.0.set(n);
+        if n == 0 {
+            tokio::time::pause();
+        }
+    }
+}
+
 struct Exec<'m> {
     /// Task calls so far per state name (see [`TaskRequest::invocation`]).
     task_calls: RefCell<HashMap<String, u64>>,
+    /// Task calls with a time limit in flight under `--skip-waits` (see [`RealTime`]).
+    calls_in_flight: Cell<u32>,
     machine: &'m StateMachine,
     opts: &'m RunOptions,
     tasks: &'m dyn TaskHandler,
@@ -880,6 +905,7 @@ impl<'m> Exec<'m> {
         );
         Exec {
             task_calls: RefCell::default(),
+            calls_in_flight: Cell::new(0),
             machine,
             opts,
             tasks,
@@ -1768,6 +1794,28 @@ impl<'m> Exec<'m> {
         })
     }
 
+    /// A task call under its time limit (`States.Timeout`). Under `--skip-waits` the clock is
+    /// tokio's paused one, which jumps to the next timer whenever the runtime is idle, as it
+    /// is while a real HTTP call or process runs elsewhere: time flows for real while a call
+    /// with a limit is in flight, so the limit means what it says.
+    async fn limited(
+        &self,
+        limit: Option<Duration>,
+        call: impl std::future::Future<Output = Result<Value, StateError>>,
+    ) -> Result<Value, StateError> {
+        let Some(limit) = limit else {
+            return call.await;
+        };
+        let _real = self
+            .opts
+            .skip_waits
+            .then(|| RealTime::enter(&self.calls_in_flight));
+        match tokio::time::timeout(limit, call).await {
+            Ok(r) => r,
+            Err(_) => Err(StateError::new(names::TIMEOUT, "")),
+        }
+    }
+
     /// Counts a call to `state`'s task; the calls before it.
     fn count_task_call(&self, state: &str) -> u64 {
         let mut calls = self.task_calls.borrow_mut();
@@ -2046,16 +2094,9 @@ impl<'m> Exec<'m> {
                         // What the task is asked to do must be on record before it is done.
                         self.flush().await;
                         let call = self.tasks.invoke(req);
-                        match timeout {
-                            Some(t) => {
-                                match tokio::time::timeout(Duration::from_secs(t), call).await {
-                                    Ok(r) => r,
-                                    Err(_) => Err(StateError::new(names::TIMEOUT, "")),
-                                }
-                            }
-                            None => call.await,
-                        }
-                        .map_err(Failure::from)
+                        self.limited(timeout.map(Duration::from_secs), call)
+                            .await
+                            .map_err(Failure::from)
                     }
                 },
             };
@@ -2269,16 +2310,10 @@ impl<'m> Exec<'m> {
         } else {
             // The call that hands the token out (sends the message, invokes the function…).
             let call = self.tasks.invoke(req);
-            let result = match timeout_deadline {
-                Some(d) => {
-                    let left = until(d, self.clock.now().timestamp_millis());
-                    match tokio::time::timeout(left, call).await {
-                        Ok(r) => r,
-                        Err(_) => Err(StateError::new(names::TIMEOUT, "")),
-                    }
-                }
-                None => call.await,
-            };
+            let now = self.clock.now().timestamp_millis();
+            let result = self
+                .limited(timeout_deadline.map(|d| until(d, now)), call)
+                .await;
             // On failure the listener's drop cancels the token.
             let output = result.map_err(Failure::from)?;
             let id = self.emit(thread, thread.last.get(), "TaskSubmitted", || {
