@@ -43,6 +43,17 @@ fn invalid_path(path: &Path, doc: &Value) -> StateError {
     ))
 }
 
+/// InputPath/OutputPath selected nothing: Jayway's reason when an intermediate property is
+/// missing (`Missing property in path $['a']`, as AWS records it), else "No results".
+fn invalid_io_path(path: &Path, env: &crate::jsonpath::PathEnv<'_>, doc: &Value) -> StateError {
+    match path.try_select_env(env) {
+        Err(e) if e.kind == crate::jsonpath::SelectErrorKind::MissingProperty => {
+            StateError::runtime(path.invalid_path_cause(&e))
+        }
+        _ => invalid_path(path, doc),
+    }
+}
+
 /// `InputPath`: selects the effective input from the raw input.
 pub fn apply_input_path(state: &State, raw: &Value, scope: Scope) -> Result<Value, StateError> {
     match &state.input_path {
@@ -50,7 +61,7 @@ pub fn apply_input_path(state: &State, raw: &Value, scope: Scope) -> Result<Valu
         Some(p) if p.is_identity() => Ok(raw.clone()),
         Some(p) => match p.select_env(&scope.env(raw)) {
             Some(v) => Ok(v.into_owned()),
-            None => Err(invalid_path(p, raw)),
+            None => Err(invalid_io_path(p, &scope.env(raw), raw)),
         },
     }
 }
@@ -101,7 +112,7 @@ pub fn apply_output_path(state: &State, v: Value, scope: Scope) -> Result<Value,
         Some(p) if p.is_identity() => Ok(v),
         Some(p) => match p.select_env(&scope.env(&v)) {
             Some(x) => Ok(x.into_owned()),
-            None => Err(invalid_path(p, &v)),
+            None => Err(invalid_io_path(p, &scope.env(&v), &v)),
         },
     }
 }

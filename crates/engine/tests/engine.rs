@@ -191,6 +191,18 @@ fn runtime_errors_are_not_caught_by_states_all() {
     );
 }
 
+#[test]
+fn a_missing_intermediate_property_is_worded_as_jayway_does() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "OutputPath": "$.no.such.result.path", "End": true}}});
+    let out = run(def, json!({"x": 1}));
+    assert_eq!(out.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        out.cause.as_deref(),
+        Some("An error occurred while executing the state 'P' (entered at the event id #2). Invalid path '$.no.such.result.path' : Missing property in path $['no']")
+    );
+}
+
 /// A task that never answers: only a timeout ends it.
 struct Never;
 impl TaskHandler for Never {

@@ -139,14 +139,8 @@ fn local_mocking_variants_pass() {
         println!("FAIL {f}");
     }
     assert_eq!(total, 12, "the corpus has 12 mock variants");
-    // Known: `.waitForTaskToken` needs `$$.Task.Token` in the context object, which the
-    // engine does not provide yet (Step Functions Local generates a token for mocked tasks).
-    let unexpected: Vec<&String> = failures
-        .iter()
-        .filter(|f| !(f.contains("wait_for_task_token") && f.contains("$$.Task.Token")))
-        .collect();
-    assert!(unexpected.is_empty(), "{unexpected:#?}");
-    assert!(passed >= 10, "{passed}/12");
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(passed, 12);
 }
 
 /// The case file's `localstack_mock_variant`, read from disk (the harness does not model it).
