@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use stepwise_api::service::Service;
 use stepwise_api::Config;
+use stepwise_resources::ServiceIntegration;
+use stepwise_store::MemoryStore;
 
 use crate::run::{Backend, DiagnosticInfo, ExecRequest, RunOutput, ACCOUNT, REGION};
 use crate::scenario::{run_execution, ApiFailure, ApiSession, EXECUTION_DEADLINE};
@@ -25,13 +27,24 @@ pub struct ServiceSession {
 
 impl ServiceSession {
     pub fn new() -> Result<ServiceSession, String> {
-        let svc = Service::in_memory(Config {
-            region: REGION.into(),
-            account_id: ACCOUNT.into(),
-            data_dir: None,
-            workers: 1,
-            ..Config::default()
-        })?;
+        ServiceSession::with_integrations(Vec::new())
+    }
+
+    /// A service whose tasks also reach `extra` (the harness's fake services).
+    pub fn with_integrations(
+        extra: Vec<Arc<dyn ServiceIntegration>>,
+    ) -> Result<ServiceSession, String> {
+        let svc = Service::with_integrations(
+            Config {
+                region: REGION.into(),
+                account_id: ACCOUNT.into(),
+                data_dir: None,
+                workers: 1,
+                ..Config::default()
+            },
+            Arc::new(MemoryStore::new()),
+            extra,
+        )?;
         Ok(ServiceSession { svc })
     }
 }
@@ -56,7 +69,12 @@ impl ApiSession for ServiceSession {
 }
 
 impl Backend for ApiBackend {
+    /// A case that needs an outside world (nested machines, activities, queues, actors)
+    /// runs in it ([`crate::actors`]); a pure one on a plain service.
     fn run(&self, req: &ExecRequest) -> Result<RunOutput, String> {
+        if let Some(plan) = &req.plan {
+            return crate::actors::run(req, plan, EXECUTION_DEADLINE);
+        }
         let mut s = ServiceSession::new()?;
         run_execution(&mut s, req, EXECUTION_DEADLINE)
     }

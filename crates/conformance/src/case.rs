@@ -47,12 +47,27 @@ pub struct Case {
     #[serde(default)]
     pub localstack_parity_skips: Vec<String>,
     /// Step Functions calls the test made around the execution (StopExecution, SendTask*, …).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub driver_calls: Vec<Value>,
+    /// Other state machines the case references (targets of `states:startExecution`), with
+    /// their names and definitions.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub related_state_machines: Vec<Value>,
+    /// S3/DynamoDB/SQS/SNS calls the test made before running (queues and topics created).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub setup_calls: Vec<Value>,
+    /// Helpers that acted during the run (activity workers, callback answerers).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub external_actors: Vec<Value>,
     /// `api_scenario`: the ordered calls (`service`, `op`, `params`, `snapshot_keys`,
     /// `expected_to_fail`); their recorded answers are in `expected.responses`.
     #[serde(default)]
     pub calls: Vec<Value>,
+}
+
+/// A list member the corpus may write as `null`: read as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    Ok(Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// How recorded values were normalised (README "How recorded values are normalised").

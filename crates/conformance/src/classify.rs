@@ -48,6 +48,10 @@ pub struct Selection {
     pub api: bool,
     /// Waits run in real time on this backend: skip executions that could wait longer.
     pub max_real_wait_secs: Option<f64>,
+    /// The backend builds the outside world of an execution (nested machines, activities and
+    /// workers, fake queues and topics, the test's SendTask* calls; [`crate::actors`]): its
+    /// `needs` count as met when the case's plan can be made.
+    pub actors: bool,
 }
 
 impl Default for Selection {
@@ -58,6 +62,7 @@ impl Default for Selection {
             allowed_needs: Vec::new(),
             api: false,
             max_real_wait_secs: None,
+            actors: false,
         }
     }
 }
@@ -74,6 +79,7 @@ impl Selection {
         Selection {
             api: true,
             max_real_wait_secs: Some(10.0),
+            actors: true,
             ..Selection::default()
         }
     }
@@ -127,13 +133,24 @@ impl Selection {
         }
         match case.kind.as_str() {
             "execution" | "express_sync" => {
-                if let Some(n) = case.needs.iter().find(|n| !self.allowed_needs.contains(n)) {
+                let unmet = case.needs.iter().find(|n| !self.allowed_needs.contains(n));
+                let actors_needed = self.actors
+                    && (unmet.is_some() || !case.driver_calls.is_empty())
+                    && case.needs.iter().all(|n| {
+                        self.allowed_needs.contains(n)
+                            || crate::actors::ACTOR_NEEDS.contains(&n.as_str())
+                    });
+                if actors_needed {
+                    if let Err(why) = crate::actors::plan(case) {
+                        return Scope::Skip(why);
+                    }
+                } else if let Some(n) = unmet {
                     return Scope::Skip(format!("needs {n}"));
                 }
                 if !self.allow_jsonata && query_language(case) != QueryLanguage::JsonPath {
                     return Scope::Skip("jsonata".into());
                 }
-                if let Some(op) = case.driver_calls.first() {
+                if let Some(op) = case.driver_calls.first().filter(|_| !actors_needed) {
                     let op = op.get("op").and_then(|o| o.as_str()).unwrap_or("?");
                     return Scope::Skip(format!("driver call {op}"));
                 }
@@ -281,6 +298,17 @@ pub fn feature_groups(case: &Case) -> Vec<String> {
             "parallel" | "context_object" | "variables" | "express" | "jsonata" => push(f.clone()),
             _ => {}
         }
+    }
+    // The outside world a case runs in (API backend, [`crate::actors`]).
+    let needs = |n: &str| case.needs.iter().any(|x| x == n);
+    if needs("states") {
+        push("outside: nested executions".into());
+    }
+    if needs("activity") {
+        push("outside: activities".into());
+    }
+    if needs("sqs") || needs("sns") {
+        push("outside: sqs/sns and callbacks".into());
     }
     out
 }

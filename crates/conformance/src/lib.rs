@@ -17,17 +17,21 @@
 //! runs, the create/update/start error kinds on the real call, ValidateStateMachineDefinition,
 //! and `api_scenario` call lists needing no external service), against
 //! `expectations_api.json` with the same regression rule; its report goes to
-//! `target/conformance/api/`. The report binary prints both sections (`--engine`/`--api` for
+//! `target/conformance/api/`. Executions that need an outside world run in one the harness
+//! builds from the case ([`actors`]): nested executions' target machines, activities with
+//! their ASL workers, fake SQS/SNS ([`fakes`]), and the test's or helper's SendTask* answers. The report binary prints both sections (`--engine`/`--api` for
 //! one).
 
 use std::path::PathBuf;
 
+pub mod actors;
 pub mod api;
 pub mod case;
 pub mod classify;
 pub mod compare;
 pub mod engine;
 pub mod expectations;
+pub mod fakes;
 pub mod normalize;
 pub mod report;
 pub mod run;
@@ -76,9 +80,10 @@ pub fn expectations_api_path() -> PathBuf {
 
 /// Title and scope words of the API backend's report section.
 pub const API_REPORT_TITLE: &str = "Conformance through the API";
-pub const API_REPORT_SCOPE: &str = "executions, Express sync runs, create/update/start errors, \
-definitions validated, and api_scenario call lists needing no external service, all through \
-`stepwise_api::actions::dispatch`";
+pub const API_REPORT_SCOPE: &str = "executions (with nested executions, activities and their \
+workers, fake SQS/SNS and the tests' callback answers played by the harness), Express sync runs, \
+create/update/start errors, definitions validated, and api_scenario call lists needing no \
+external service, all through `stepwise_api::actions::dispatch`";
 
 /// One run over the corpus.
 pub struct CorpusRun {

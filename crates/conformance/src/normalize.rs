@@ -430,6 +430,43 @@ impl Normaliser {
     }
 }
 
+/// Removes what the JSONPaths `paths` (the corpus's `$..a.b` form) select from `doc`: the
+/// case's `localstack_parity_skips`, taken out of both sides before comparing.
+pub fn remove_paths(doc: &mut Value, paths: &[String]) {
+    for p in paths {
+        if let Some(segs) = parse_mask_path(p) {
+            remove_at(doc, &segs);
+        }
+    }
+}
+
+fn remove_at(v: &mut Value, segs: &[Seg]) {
+    let Some((seg, rest)) = segs.split_first() else {
+        return;
+    };
+    match v {
+        Value::Object(m) => {
+            if rest.is_empty() {
+                m.remove(&seg.key);
+            }
+            for (k, child) in m.iter_mut() {
+                if *k == seg.key {
+                    remove_at(child, rest);
+                }
+                if seg.descendant {
+                    remove_at(child, segs);
+                }
+            }
+        }
+        Value::Array(a) if seg.descendant => {
+            for c in a.iter_mut() {
+                remove_at(c, segs);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn apply_mask(v: &mut Value, segs: &[Seg], f: &mut dyn FnMut(&mut Value)) {
     let Some((seg, rest)) = segs.split_first() else {
         f(v);
@@ -489,6 +526,15 @@ mod tests {
             Some("\"date\"")
         );
         assert_eq!(replace_embedded_dates("x == 2016-13-05T21:29:29Z"), None);
+    }
+
+    #[test]
+    fn removes_skipped_paths() {
+        let mut v = json!({"events": [{"a": {"cause": 1, "b": {"Sdk": 2, "c": 3}}}], "cause": 4});
+        remove_paths(&mut v, &["$..cause".into(), "$..b.Sdk".into()]);
+        assert_eq!(v, json!({"events": [{"a": {"b": {"c": 3}}}]}));
+        remove_paths(&mut v, &["$..events".into()]);
+        assert_eq!(v, json!({}));
     }
 
     #[test]
