@@ -532,6 +532,8 @@ struct Thread {
     seed: u64,
     /// Events of a distributed Map's child runs belong to other executions: not recorded here.
     silent: bool,
+    /// A Parallel branch (see [`Exec::aborted_in_branch`]).
+    parallel_branch: bool,
 }
 
 impl Thread {
@@ -548,6 +550,7 @@ impl Thread {
             rng: RefCell::new(None),
             seed,
             silent,
+            parallel_branch: false,
         }
     }
 
@@ -1100,13 +1103,16 @@ impl<'m> Exec<'m> {
                 (ExecutionStatus::Succeeded, Some(text), None, None)
             }
             Some(Err(f)) => {
+                // An empty cause (a timeout's) is recorded as none, as AWS does; a catcher
+                // still sees `"Cause": ""`.
+                let cause = f.cause.filter(|c| !c.is_empty());
                 self.emit(thread, main.last.get(), "ExecutionFailed", || {
                     Details::ExecutionEnded {
                         error: f.error.clone(),
-                        cause: f.cause.clone(),
+                        cause: cause.clone(),
                     }
                 });
-                (ExecutionStatus::Failed, None, f.error, f.cause)
+                (ExecutionStatus::Failed, None, f.error, cause)
             }
             None => {
                 self.emit(thread, main.last.get(), "ExecutionTimedOut", || {
@@ -1276,9 +1282,23 @@ impl<'m> Exec<'m> {
                 output,
                 assigned,
             } => (Some(next), output, assigned),
-            Flow::Fail(f) => return Err(f),
+            Flow::Fail(f) => {
+                self.aborted_in_branch(state, thread);
+                return Err(f);
+            }
         };
         self.exit_state(state, thread, next, output, assigned)
+    }
+
+    /// AWS records `TaskStateAborted` after a Task's uncaught failure inside a Parallel branch;
+    /// it follows the failure event, and so does the Parallel's own failure (the branch's last
+    /// event stays the failure).
+    fn aborted_in_branch(&self, state: &State, thread: &Thread) {
+        if thread.parallel_branch && matches!(state.kind, StateKind::Task(_)) {
+            self.emit(thread, thread.last.get(), "TaskStateAborted", || {
+                Details::None
+            });
+        }
     }
 
     fn transition(&self, state: &State) -> Option<StateId> {
@@ -2567,9 +2587,10 @@ impl<'m> Exec<'m> {
                     let line = Busy::new(self.idle);
                     async move {
                         let _line = line;
-                        let th =
+                        let mut th =
                             f.parent
                                 .child(f.entered, f.attempt, index, cursor.get(), f.silent);
+                        th.parallel_branch = f.map_name.is_none();
                         if let Some(name) = f.map_name {
                             let id = self.emit(&th, cursor.get(), "MapIterationStarted", || {
                                 Details::MapIteration {

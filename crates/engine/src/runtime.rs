@@ -794,6 +794,12 @@ impl Runtime {
         }))
     }
 
+    /// Whether `token` names an open task: an unknown or closed one is refused before the
+    /// request's output is looked at, as AWS does.
+    pub fn check_task_token(&self, token: &str) -> Result<(), TokenError> {
+        self.inner.tokens.check(token)
+    }
+
     /// SendTaskSuccess: `output` is JSON text.
     pub fn send_task_success(&self, token: &str, output: String) -> Result<(), TokenError> {
         self.inner.tokens.send_success(token, output)

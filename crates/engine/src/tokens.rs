@@ -350,6 +350,11 @@ impl TokenService {
         Ok(())
     }
 
+    /// Whether `token` names an open task (AWS checks this before the request's output).
+    pub fn check(&self, token: &str) -> Result<(), TokenError> {
+        self.open_record(token).map(|_| ())
+    }
+
     /// SendTaskSuccess. `output` is JSON text (checked by the caller).
     pub fn send_success(&self, token: &str, output: String) -> Result<(), TokenError> {
         let mut rec = self.open_record(token)?;

@@ -180,7 +180,10 @@ pub fn send_success(svc: &Service, mut input: Input) -> Result<Value, ApiError> 
     }
     input.finish()?;
     let output = output.unwrap_or_default();
+    let token = token.unwrap_or_default();
     if serde_json::from_str::<serde::de::IgnoredAny>(&output).is_err() {
+        // An unknown or closed token is the error AWS gives first.
+        svc.runtime.check_task_token(&token).map_err(token_error)?;
         return Err(ApiError::new(
             "InvalidOutput",
             "Invalid Output: the output is not valid JSON",
@@ -188,7 +191,7 @@ pub fn send_success(svc: &Service, mut input: Input) -> Result<Value, ApiError> 
         ));
     }
     svc.runtime
-        .send_task_success(&token.unwrap_or_default(), output)
+        .send_task_success(&token, output)
         .map_err(token_error)?;
     Ok(json!({}))
 }
