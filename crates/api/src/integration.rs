@@ -194,15 +194,9 @@ async fn start_execution(
 /// A UUID-shaped execution name that is the same for every replay of one task attempt.
 fn name_from_token(token: &str) -> String {
     let d = Sha256::digest(token.as_bytes());
-    let h = hex::encode(&d[..16]);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    uuid::Uuid::from_bytes(b).hyphenated().to_string()
 }
 
 fn http_date(t: DateTime<Utc>) -> String {

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{binary, data_dir, free_port, ok, start_server, Proc};
+use common::{binary, data_dir, finished, free_port, history, ok, start_server, types, Proc};
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -31,34 +31,6 @@ fn worker(port: u16, activity: &str, name: &str, max_tasks: usize) -> Proc {
         .spawn()
         .expect("the worker starts");
     Proc(child)
-}
-
-/// Waits for the execution to end; returns DescribeExecution's answer.
-fn finished(port: u16, arn: &str, secs: u64) -> Value {
-    let start = Instant::now();
-    loop {
-        let d = ok(port, "DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "{arn} still running"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn history(port: u16, arn: &str) -> Vec<Value> {
-    let h = ok(port, "GetExecutionHistory", json!({"executionArn": arn}));
-    h["events"].as_array().cloned().unwrap_or_default()
-}
-
-fn types(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| e["type"].as_str().unwrap_or("").to_string())
-        .collect()
 }
 
 fn setup(port: u16, name: &str) -> (String, String) {

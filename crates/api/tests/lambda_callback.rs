@@ -7,9 +7,11 @@
 
 mod common;
 
-use common::{binary, data_dir, free_port, ok, python, start_server};
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use common::{
+    binary, create_machine, data_dir, finished, free_port, history, json_of, python,
+    start_execution, start_server, types,
+};
+use serde_json::json;
 
 /// Reads the event, answers the token through the API, then returns its own small result.
 const FUNCTION: &str = r#"
@@ -54,42 +56,14 @@ fn a_function_answers_its_own_task_token() {
             "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order", "port": port}},
         "TimeoutSeconds": 30,
         "End": true}}});
-    let sm = ok(
-        port,
-        "CreateStateMachine",
-        json!({"name": "Approval", "definition": definition.to_string(),
-               "roleArn": "arn:aws:iam::123456789012:role/r"}),
-    )["stateMachineArn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let arn = ok(
-        port,
-        "StartExecution",
-        json!({"stateMachineArn": sm, "input": json!({"order": 42}).to_string()}),
-    )["executionArn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let start = Instant::now();
-    let d = loop {
-        let d = ok(port, "DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            break d;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "still running");
-        std::thread::sleep(Duration::from_millis(30));
-    };
+    let sm = create_machine(port, "Approval", definition);
+    let arn = start_execution(port, &sm, json!({"order": 42}));
+    let d = finished(port, &arn, 30);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(json_of(&d["output"]), json!({"approved": 42}));
+    let events = history(port, &arn);
     assert_eq!(
-        serde_json::from_str::<Value>(d["output"].as_str().unwrap_or("null")).ok(),
-        Some(json!({"approved": 42}))
-    );
-    let h = ok(port, "GetExecutionHistory", json!({"executionArn": arn}));
-    let events = h["events"].as_array().cloned().unwrap_or_default();
-    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
-    assert_eq!(
-        kinds,
+        types(&events),
         [
             "ExecutionStarted",
             "TaskStateEntered",
@@ -104,8 +78,7 @@ fn a_function_answers_its_own_task_token() {
     // The function's own answer is what the call handed back (TaskSubmitted's output).
     let submitted = &events[4]["taskSubmittedEventDetails"];
     assert_eq!(submitted["resource"], "invoke.waitForTaskToken");
-    let out: Value =
-        serde_json::from_str(submitted["output"].as_str().unwrap_or("null")).unwrap_or_default();
+    let out = json_of(&submitted["output"]);
     assert_eq!(out["Payload"], json!({"sent": true}), "{out}");
     assert_eq!(out["StatusCode"], 200, "{out}");
 }

@@ -8,28 +8,13 @@
 
 mod common;
 
-use common::{binary, call, free_port, ok, start_server};
+use common::{binary, call, finished, free_port, ok, start_server};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn finished(port: u16, arn: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let d = ok(port, "DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{arn} still running"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -70,7 +55,7 @@ fn test_cases_answer_from_the_mock_config() {
     );
     let arn = started["executionArn"].as_str().expect("arn").to_string();
     assert!(arn.ends_with(":execution:order-processing:happy"), "{arn}");
-    let d = finished(port, &arn);
+    let d = finished(port, &arn, 30);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     assert_eq!(d["stateMachineArn"], sm.as_str());
     let output: Value = serde_json::from_str(d["output"].as_str().expect("output")).expect("json");
@@ -88,7 +73,7 @@ fn test_cases_answer_from_the_mock_config() {
         "StartExecution",
         json!({"stateMachineArn": format!("{sm}#HappyPath"), "input": input}),
     );
-    let d = finished(port, again["executionArn"].as_str().expect("arn"));
+    let d = finished(port, again["executionArn"].as_str().expect("arn"), 30);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     assert_eq!(
         serde_json::from_str::<Value>(d["output"].as_str().expect("output")).expect("json"),
@@ -102,7 +87,7 @@ fn test_cases_answer_from_the_mock_config() {
         json!({"stateMachineArn": format!("{sm}#ReceiptThrottled"), "input": input}),
     );
     let t = t["executionArn"].as_str().expect("arn");
-    let d = finished(port, t);
+    let d = finished(port, t, 30);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let h = ok(port, "GetExecutionHistory", json!({"executionArn": t}));
     let failed: Vec<&Value> = h["events"]
@@ -125,7 +110,7 @@ fn test_cases_answer_from_the_mock_config() {
         "StartExecution",
         json!({"stateMachineArn": sm, "input": input}),
     );
-    let d = finished(port, plain["executionArn"].as_str().expect("arn"));
+    let d = finished(port, plain["executionArn"].as_str().expect("arn"), 30);
     assert_eq!(d["status"], "FAILED", "{d}");
     assert!(
         d["cause"]
@@ -229,7 +214,7 @@ fn mock_sequences_survive_a_restart() {
     let _ = server.0.kill();
     let _ = server.0.wait();
     let _server = start_server(&bin, port, &serve_args(&args));
-    let d = finished(port, &arn);
+    let d = finished(port, &arn, 30);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     assert_eq!(
         serde_json::from_str::<Value>(d["output"].as_str().unwrap_or("null")).ok(),

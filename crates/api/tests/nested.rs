@@ -9,61 +9,13 @@
 
 mod common;
 
-use common::{binary, data_dir, free_port, ok, start_server};
+use common::{
+    binary, create_machine, data_dir, finished, free_port, history, json_of, ok, start_execution,
+    start_server, types,
+};
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/test";
-
-fn create(port: u16, name: &str, definition: Value) -> String {
-    let out = ok(
-        port,
-        "CreateStateMachine",
-        json!({"name": name, "definition": definition.to_string(), "roleArn": ROLE}),
-    );
-    out["stateMachineArn"].as_str().expect("arn").to_string()
-}
-
-fn start(port: u16, sm: &str, input: Value) -> String {
-    let out = ok(
-        port,
-        "StartExecution",
-        json!({"stateMachineArn": sm, "input": input.to_string()}),
-    );
-    out["executionArn"].as_str().expect("arn").to_string()
-}
-
-fn finished(port: u16, arn: &str, secs: u64) -> Value {
-    let start = Instant::now();
-    loop {
-        let d = ok(port, "DescribeExecution", json!({"executionArn": arn}));
-        if d["status"] != "RUNNING" {
-            return d;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "{arn} still running"
-        );
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
-
-fn history(port: u16, arn: &str) -> Vec<Value> {
-    let h = ok(port, "GetExecutionHistory", json!({"executionArn": arn}));
-    h["events"].as_array().cloned().unwrap_or_default()
-}
-
-fn types(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| e["type"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
-fn json_of(v: &Value) -> Value {
-    serde_json::from_str(v.as_str().unwrap_or("null")).unwrap_or(Value::Null)
-}
 
 fn executions_of(port: u16, sm: &str) -> Vec<Value> {
     let out = ok(port, "ListExecutions", json!({"stateMachineArn": sm}));
@@ -94,21 +46,21 @@ fn nested_executions_through_the_server() {
     let port = free_port();
     let _server = start_server(&bin, port, &["--data-dir", ":memory:"]);
 
-    let child = create(
+    let child = create_machine(
         port,
         "Child",
         json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
             "Parameters": {"got.$": "$"},
             "End": true}}}),
     );
-    let failing = create(
+    let failing = create_machine(
         port,
         "Failing",
         json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "it broke"}}}),
     );
 
     // .sync:2 — the child's output as JSON, the parent linked by the documented input member.
-    let sync2 = create(
+    let sync2 = create_machine(
         port,
         "ParentSync2",
         nested_task(
@@ -116,7 +68,7 @@ fn nested_executions_through_the_server() {
             json!({"Input": {"n": 1, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}}),
         ),
     );
-    let parent = start(port, &sync2, json!({"sm": child}));
+    let parent = start_execution(port, &sync2, json!({"sm": child}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let out = json_of(&d["output"]);
@@ -156,8 +108,8 @@ fn nested_executions_through_the_server() {
     );
 
     // .sync — Input and Output as JSON text; a child without a name gets one per task.
-    let sync1 = create(port, "ParentSync", nested_task(".sync", json!({})));
-    let parent = start(port, &sync1, json!({"sm": child, "input": {"k": "v"}}));
+    let sync1 = create_machine(port, "ParentSync", nested_task(".sync", json!({})));
+    let parent = start_execution(port, &sync1, json!({"sm": child, "input": {"k": "v"}}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let out = json_of(&d["output"]);
@@ -165,7 +117,7 @@ fn nested_executions_through_the_server() {
     assert_eq!(json_of(&out["Output"])["got"]["k"], "v", "{out}");
 
     // A failing child fails the parent's task with States.TaskFailed and its description.
-    let parent = start(port, &sync1, json!({"sm": failing, "input": null}));
+    let parent = start_execution(port, &sync1, json!({"sm": failing, "input": null}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "FAILED", "{d}");
     assert_eq!(d["error"], "States.TaskFailed");
@@ -179,12 +131,12 @@ fn nested_executions_through_the_server() {
     );
 
     // Request-response: the parent goes on as soon as the child started.
-    let fire = create(
+    let fire = create_machine(
         port,
         "ParentFire",
         nested_task("", json!({"Name": "fixed-name"})),
     );
-    let parent = start(port, &fire, json!({"sm": child, "input": {}}));
+    let parent = start_execution(port, &fire, json!({"sm": child, "input": {}}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let out = json_of(&d["output"]);
@@ -195,12 +147,12 @@ fn nested_executions_through_the_server() {
         "{out}"
     );
     // Starting it again with the same name and a different input: the AWS error, by name.
-    let parent = start(port, &fire, json!({"sm": child, "input": {"other": 1}}));
+    let parent = start_execution(port, &fire, json!({"sm": child, "input": {"other": 1}}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "FAILED", "{d}");
     assert_eq!(d["error"], "StepFunctions.ExecutionAlreadyExistsException");
     // An unknown state machine.
-    let parent = start(
+    let parent = start_execution(
         port,
         &fire,
         json!({"sm": format!("{child}Missing"), "input": {}}),
@@ -219,7 +171,7 @@ fn nested_executions_through_the_server() {
     );
 
     // .waitForTaskToken: the child answers its parent through the SDK integration.
-    let answering = create(
+    let answering = create_machine(
         port,
         "Answering",
         json!({"StartAt": "Answer", "States": {"Answer": {"Type": "Task",
@@ -227,7 +179,7 @@ fn nested_executions_through_the_server() {
             "Parameters": {"TaskToken.$": "$.token", "Output": {"answered": true}},
             "End": true}}}),
     );
-    let callback = create(
+    let callback = create_machine(
         port,
         "ParentCallback",
         json!({"StartAt": "Call", "States": {"Call": {"Type": "Task",
@@ -235,7 +187,7 @@ fn nested_executions_through_the_server() {
             "Parameters": {"StateMachineArn.$": "$.sm", "Input": {"token.$": "$$.Task.Token"}},
             "End": true}}}),
     );
-    let parent = start(port, &callback, json!({"sm": answering}));
+    let parent = start_execution(port, &callback, json!({"sm": answering}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     assert_eq!(json_of(&d["output"]), json!({"answered": true}));
@@ -247,7 +199,7 @@ fn nested_executions_through_the_server() {
     assert_eq!(json_of(&child_run["output"]), json!({}), "{child_run}");
 
     // The SDK integration's errors: Sfn.<Code>Exception and the SDK v2 text.
-    let parent = start(port, &answering, json!({"token": "NoSuchTaskToken"}));
+    let parent = start_execution(port, &answering, json!({"token": "NoSuchTaskToken"}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["error"], "Sfn.InvalidTokenException", "{d}");
     assert!(
@@ -256,14 +208,14 @@ fn nested_executions_through_the_server() {
         ) && c.ends_with(") (SDK Attempt Count: 1)")),
         "{d}"
     );
-    let describe = create(
+    let describe = create_machine(
         port,
         "SdkDescribe",
         json!({"StartAt": "D", "States": {"D": {"Type": "Task",
             "Resource": "arn:aws:states:::aws-sdk:sfn:describeStateMachine",
             "Parameters": {"StateMachineArn.$": "$.sm"}, "End": true}}}),
     );
-    let parent = start(port, &describe, json!({"sm": child}));
+    let parent = start_execution(port, &describe, json!({"sm": child}));
     let d = finished(port, &parent, 20);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let out = json_of(&d["output"]);
@@ -284,13 +236,13 @@ fn stopping_a_parent_stops_its_sync_children() {
     };
     let port = free_port();
     let _server = start_server(&bin, port, &["--data-dir", ":memory:"]);
-    let slow = create(
+    let slow = create_machine(
         port,
         "Slow",
         json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": true}}}),
     );
-    let parent_sm = create(port, "Parent", nested_task(".sync:2", json!({})));
-    let parent = start(port, &parent_sm, json!({"sm": slow, "input": {}}));
+    let parent_sm = create_machine(port, "Parent", nested_task(".sync:2", json!({})));
+    let parent = start_execution(port, &parent_sm, json!({"sm": slow, "input": {}}));
     let start_wait = Instant::now();
     let child = loop {
         if let Some(c) = executions_of(port, &slow).first() {
@@ -314,16 +266,16 @@ fn a_parent_waiting_on_its_child_survives_kill_9() {
     let dir_arg = dir.to_string_lossy().to_string();
     let port = free_port();
     let mut server = start_server(&bin, port, &["--data-dir", &dir_arg]);
-    let child = create(
+    let child = create_machine(
         port,
         "Child",
         json!({"StartAt": "W", "States": {
             "W": {"Type": "Wait", "Seconds": 3, "Next": "P"},
             "P": {"Type": "Pass", "Result": {"done": true}, "End": true}}}),
     );
-    let parent_sm = create(port, "Parent", nested_task(".sync:2", json!({})));
+    let parent_sm = create_machine(port, "Parent", nested_task(".sync:2", json!({})));
     let parents: Vec<String> = (0..5)
-        .map(|i| start(port, &parent_sm, json!({"sm": child, "input": {"i": i}})))
+        .map(|i| start_execution(port, &parent_sm, json!({"sm": child, "input": {"i": i}})))
         .collect();
     let t0 = Instant::now();
     while executions_of(port, &child).len() < parents.len() {

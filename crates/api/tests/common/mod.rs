@@ -124,3 +124,67 @@ pub fn start_server<S: AsRef<OsStr>>(bin: &Path, port: u16, args: &[S]) -> Proc 
     }
     server
 }
+
+/// Waits up to `secs` for the execution to end; DescribeExecution's answer.
+pub fn finished(port: u16, arn: &str, secs: u64) -> Value {
+    let start = Instant::now();
+    loop {
+        let d = ok(
+            port,
+            "DescribeExecution",
+            serde_json::json!({"executionArn": arn}),
+        );
+        if d["status"] != "RUNNING" {
+            return d;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "{arn} still running"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// GetExecutionHistory's events (one page: the tests' histories are short).
+pub fn history(port: u16, arn: &str) -> Vec<Value> {
+    let h = ok(
+        port,
+        "GetExecutionHistory",
+        serde_json::json!({"executionArn": arn}),
+    );
+    h["events"].as_array().cloned().unwrap_or_default()
+}
+
+/// The events' types, in order.
+pub fn types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// CreateStateMachine (Standard); its ARN.
+pub fn create_machine(port: u16, name: &str, definition: Value) -> String {
+    let out = ok(
+        port,
+        "CreateStateMachine",
+        serde_json::json!({"name": name, "definition": definition.to_string(),
+            "roleArn": "arn:aws:iam::123456789012:role/test"}),
+    );
+    out["stateMachineArn"].as_str().expect("arn").to_string()
+}
+
+/// StartExecution with `input`; the execution's ARN.
+pub fn start_execution(port: u16, state_machine_arn: &str, input: Value) -> String {
+    let out = ok(
+        port,
+        "StartExecution",
+        serde_json::json!({"stateMachineArn": state_machine_arn, "input": input.to_string()}),
+    );
+    out["executionArn"].as_str().expect("arn").to_string()
+}
+
+/// A JSON text member (`output`, `cause`) parsed; `null` when absent or not JSON.
+pub fn json_of(v: &Value) -> Value {
+    serde_json::from_str(v.as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
