@@ -53,7 +53,7 @@ fn parse_args() -> Result<Args, String> {
         runs: 3,
         secs: 10.0,
         steps: 10,
-        idle_execs: 30,
+        idle_execs: 50,
         workers: vec![1, 8, 64],
     };
     let mut it = std::env::args().skip(1);
@@ -520,6 +520,9 @@ struct LoadResult {
     early: u64,
     empty_polls: u64,
     per_worker: Vec<u64>,
+    /// Ages of the waits for a next task still open when the run stopped, µs.
+    pending: Vec<u64>,
+    in_flight: u64,
     server_cpu: f64,
     client_cpu: f64,
 }
@@ -534,26 +537,29 @@ async fn load_phase(
 ) -> Result<LoadResult, String> {
     let addr = server.addr;
     let mut conn = Conn::open(addr).await?;
-    let (p, mut finished) = setup(&mut conn, tag, steps).await?;
+    let (p, finished) = setup(&mut conn, tag, steps).await?;
     let in_flight = 4 * w;
     for _ in 0..in_flight {
         // Not tracked: their first task waits for the workers that start below.
         p.start(&mut conn, false).await?;
     }
-    // The closed loop: each finished execution is replaced from this separate connection.
-    let starter = {
-        let p = p.clone();
+    // The closed loop: each finished execution is replaced by one of W starters, each on its
+    // own connection (a single one caps executions/s at 1 / StartExecution latency).
+    let finished = Arc::new(tokio::sync::Mutex::new(finished));
+    let mut starters = Vec::with_capacity(w);
+    for _ in 0..w {
+        let (p, finished) = (p.clone(), finished.clone());
         let mut conn = Conn::open(addr).await?;
-        tokio::spawn(async move {
-            while let Some(_id) = finished.recv().await {
-                if p.stop.load(Ordering::Relaxed) {
-                    break;
+        starters.push(tokio::spawn(async move {
+            loop {
+                let next = finished.lock().await.recv().await;
+                if next.is_none() || p.stop.load(Ordering::Relaxed) {
+                    return Ok::<(), String>(());
                 }
                 p.start(&mut conn, true).await?;
             }
-            Ok::<(), String>(())
-        })
-    };
+        }));
+    }
     let (cpu0, self0) = (server.cpu(), cpu_of("/proc/self/stat"));
     let t0 = Instant::now();
     let handles = spawn_workers(addr, &p, w).await?;
@@ -561,8 +567,23 @@ async fn load_phase(
     p.stop.store(true, Ordering::SeqCst);
     let elapsed = t0.elapsed().as_secs_f64();
     let (cpu1, self1) = (server.cpu(), cpu_of("/proc/self/stat"));
+    // The waits still open at the stop: the tail that the round-trip samples cannot show.
+    let pending: Vec<u64> = {
+        let now = Instant::now();
+        let m = p.marks.lock().unwrap_or_else(|e| e.into_inner());
+        m.values()
+            .filter_map(|mark| match mark {
+                Mark::Sent(_, t) => Some(now.saturating_duration_since(*t).as_micros() as u64),
+                Mark::Arrived(_) => None,
+            })
+            .collect()
+    };
+    // Started minus finished: shows whether the closed loop really kept 4·W executions going.
+    let in_flight_now = p.next_id.load(Ordering::Relaxed) - p.execs.load(Ordering::Relaxed);
     let per_worker = stop_workers(&mut conn, &p, handles, tag).await?;
-    starter.abort();
+    for s in starters {
+        s.abort();
+    }
     let s = std::mem::take(&mut *p.samples.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(LoadResult {
         tasks_per_s: p.tasks.load(Ordering::Relaxed) as f64 / elapsed,
@@ -575,6 +596,8 @@ async fn load_phase(
         per_worker,
         server_cpu: (cpu1 - cpu0).as_secs_f64() / elapsed,
         client_cpu: (self1 - self0).as_secs_f64() / elapsed,
+        pending,
+        in_flight: in_flight_now,
     })
 }
 
@@ -586,6 +609,11 @@ fn pct(v: &mut [u64], q: f64) -> f64 {
     v.sort_unstable();
     let i = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
     v[i] as f64 / 1000.0
+}
+
+/// The mean in ms: next to p50/p99 it shows how heavy the tail past p99 is.
+fn mean(v: &[u64]) -> f64 {
+    v.iter().sum::<u64>() as f64 / v.len().max(1) as f64 / 1000.0
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -638,7 +666,8 @@ async fn bench_workers(args: &Args, w: usize) -> Result<Figures, String> {
         );
         eprintln!(
             "  W={w:<3} run {run}: {:>7.0} tasks/s {:>6.1} execs/s | idle rt p50 {:.2} p99 {:.2} \
-             ms (n={}, early {}) pickup p50 {:.2} | loaded rt p50 {:.2} p99 {:.2} ms (early {}) pickup p50 {:.2} \
+             ms (n={}, early {}) pickup p50 {:.2} | loaded rt p50 {:.2} p99 {:.2} mean {:.2} max {:.0} ms \
+             (n={}, early {}) pickup p50 {:.2} | in flight at stop {}, {} waiting, oldest {:.0} ms \
              | send p50 {:.2} p99 {:.2} | per-worker tasks {lo}..{hi}, empty polls {} | \
              cpu server {:.0}% client {:.0}%",
             load.tasks_per_s,
@@ -650,8 +679,14 @@ async fn bench_workers(args: &Args, w: usize) -> Result<Figures, String> {
             pct(&mut idle.pickup, 0.5),
             pct(&mut load.round_trip, 0.5),
             pct(&mut load.round_trip, 0.99),
+            mean(&load.round_trip),
+            pct(&mut load.round_trip, 1.0),
+            load.round_trip.len(),
             load.early,
             pct(&mut load.pickup, 0.5),
+            load.in_flight,
+            load.pending.len(),
+            pct(&mut load.pending, 1.0),
             pct(&mut load.send, 0.5),
             pct(&mut load.send, 0.99),
             load.empty_polls,
