@@ -637,6 +637,7 @@ impl Figures {
 async fn bench_workers(args: &Args, w: usize) -> Result<Figures, String> {
     let server = Server::start(&args.stepwise, &format!("w{w}"))?;
     let mut f = Figures::default();
+    eprintln!("  W={w:<3} load average before: {}", loadavg());
     for run in 0..args.runs {
         let mut idle = idle_phase(
             server.addr,
@@ -694,7 +695,16 @@ async fn bench_workers(args: &Args, w: usize) -> Result<Figures, String> {
             load.client_cpu * 100.0,
         );
     }
+    eprintln!("  W={w:<3} load average after: {}", loadavg());
     Ok(f)
+}
+
+/// The machine's load average (Linux): the client and server share the cores with whatever
+/// else runs, so a figure is only comparable with others taken under a similar load.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 fn main() {
