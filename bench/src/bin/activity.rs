@@ -13,7 +13,7 @@
 //!   SendTaskSuccess returning and some worker receiving the next task of that execution is the
 //!   engine's own work (apply the answer, record it durably, transition, schedule the next task,
 //!   hand it to a waiting long poll). "Pickup" is StartExecution returned → first task received.
-//! - loaded: 4·W executions kept in flight (closed loop: a finished one is replaced by a new
+//! - loaded: 4·W executions (`--per-worker`) kept in flight (closed loop: a finished one is replaced by a new
 //!   one from a separate connection) for `--secs`; completed tasks/s and executions/s, and the
 //!   same round-trip under load (then it includes the wait in the task queue).
 //!
@@ -44,6 +44,7 @@ struct Args {
     secs: f64,
     steps: u64,
     idle_execs: usize,
+    per_worker: usize,
     workers: Vec<usize>,
 }
 
@@ -54,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         secs: 10.0,
         steps: 10,
         idle_execs: 50,
+        per_worker: 4,
         workers: vec![1, 8, 64],
     };
     let mut it = std::env::args().skip(1);
@@ -66,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
             "--secs" => a.secs = val()?.parse().map_err(|e| format!("--secs: {e}"))?,
             "--steps" => a.steps = num(val()?)?.max(1) as u64,
             "--idle-execs" => a.idle_execs = num(val()?)?.max(1),
+            "--per-worker" => a.per_worker = num(val()?)?.max(1),
             "--workers" => {
                 a.workers = val()?
                     .split(',')
@@ -75,7 +78,7 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => {
                 println!(
                     "activity [--stepwise PATH] [--runs N] [--secs S] [--steps K] \
-                     [--idle-execs N] [--workers 1,8,64]"
+                     [--idle-execs N] [--per-worker N] [--workers 1,8,64]"
                 );
                 std::process::exit(0);
             }
@@ -527,10 +530,11 @@ struct LoadResult {
     client_cpu: f64,
 }
 
-/// 4·W executions kept in flight for `secs`.
+/// `per_worker`·W executions kept in flight for `secs`.
 async fn load_phase(
     server: &Server,
     w: usize,
+    per_worker: usize,
     steps: u64,
     secs: f64,
     tag: &str,
@@ -538,7 +542,7 @@ async fn load_phase(
     let addr = server.addr;
     let mut conn = Conn::open(addr).await?;
     let (p, finished) = setup(&mut conn, tag, steps).await?;
-    let in_flight = 4 * w;
+    let in_flight = per_worker * w;
     for _ in 0..in_flight {
         // Not tracked: their first task waits for the workers that start below.
         p.start(&mut conn, false).await?;
@@ -578,7 +582,7 @@ async fn load_phase(
             })
             .collect()
     };
-    // Started minus finished: shows whether the closed loop really kept 4·W executions going.
+    // Started minus finished: shows whether the closed loop really kept its executions going.
     let in_flight_now = p.next_id.load(Ordering::Relaxed) - p.execs.load(Ordering::Relaxed);
     let per_worker = stop_workers(&mut conn, &p, handles, tag).await?;
     for s in starters {
@@ -647,8 +651,15 @@ async fn bench_workers(args: &Args, w: usize) -> Result<Figures, String> {
             &format!("idle-{run}"),
         )
         .await?;
-        let mut load =
-            load_phase(&server, w, args.steps, args.secs, &format!("load-{run}")).await?;
+        let mut load = load_phase(
+            &server,
+            w,
+            args.per_worker,
+            args.steps,
+            args.secs,
+            &format!("load-{run}"),
+        )
+        .await?;
         f.push("tasks", load.tasks_per_s);
         f.push("execs", load.execs_per_s);
         f.push("idle_rt50", pct(&mut idle.round_trip, 0.5));
@@ -736,8 +747,8 @@ fn main() {
     };
     println!(
         "activity tasks: {} Task states per execution, {} run(s) per W, medians of per-run \
-         figures; idle = one execution at a time, loaded = 4·W in flight for {} s",
-        args.steps, args.runs, args.secs
+         figures; idle = one execution at a time, loaded = {}·W in flight for {} s",
+        args.steps, args.runs, args.per_worker, args.secs
     );
     let mut rows = Vec::new();
     for &w in &args.workers {
