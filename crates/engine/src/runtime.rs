@@ -794,8 +794,8 @@ impl Runtime {
         }))
     }
 
-    /// Whether `token` names an open task: an unknown or closed one is refused before the
-    /// request's output is looked at, as AWS does.
+    /// Whether `token` names an open task (`InvalidToken` for one never issued, which AWS
+    /// reports before a bad output).
     pub fn check_task_token(&self, token: &str) -> Result<(), TokenError> {
         self.inner.tokens.check(token)
     }

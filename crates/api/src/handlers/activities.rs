@@ -182,8 +182,13 @@ pub fn send_success(svc: &Service, mut input: Input) -> Result<Value, ApiError> 
     let output = output.unwrap_or_default();
     let token = token.unwrap_or_default();
     if serde_json::from_str::<serde::de::IgnoredAny>(&output).is_err() {
-        // An unknown or closed token is the error AWS gives first.
-        svc.runtime.check_task_token(&token).map_err(token_error)?;
+        // An unknown token is the error AWS gives first (recorded); for a known one the
+        // output's error comes first (whether it is still open or not).
+        if let Err(e @ stepwise_engine::tokens::TokenError::InvalidToken) =
+            svc.runtime.check_task_token(&token)
+        {
+            return Err(token_error(e));
+        }
         return Err(ApiError::new(
             "InvalidOutput",
             "Invalid Output: the output is not valid JSON",
@@ -250,13 +255,15 @@ mod tests {
         assert_eq!(e.code, "InvalidToken");
         let e = call(&svc, "SendTaskHeartbeat", json!({"taskToken": "x"})).unwrap_err();
         assert_eq!(e.code, "InvalidToken");
+        // AWS looks at the token before the output (recorded: an unknown token with output
+        // "ParameterOutput" is InvalidToken); a known token with bad output is InvalidOutput.
         let e = call(
             &svc,
             "SendTaskSuccess",
             json!({"taskToken": "x", "output": "not json"}),
         )
         .unwrap_err();
-        assert_eq!(e.code, "InvalidOutput");
+        assert_eq!(e.code, "InvalidToken");
         let e = call(&svc, "SendTaskSuccess", json!({"taskToken": ""})).unwrap_err();
         assert_eq!(e.code, "ValidationException");
         assert!(e.message.starts_with("2 validation errors detected"), "{e}");
