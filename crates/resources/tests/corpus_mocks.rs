@@ -11,11 +11,19 @@ use stepwise_conformance::run::{exec_request, judge_execution, Check, Outcome, R
 use stepwise_engine::{run_local_with, RunOptions, TaskHandler};
 use stepwise_resources::{MockConfig, MockHandler};
 
-fn corpus() -> Vec<Case> {
+/// The corpus, or `None` (with a message) where it is absent: the tests then skip.
+fn corpus() -> Option<Vec<Case>> {
     let dir = stepwise_conformance::corpus_dir();
+    if !dir.join("cases").is_dir() {
+        eprintln!(
+            "conformance corpus not found at {}, skipping",
+            dir.display()
+        );
+        return None;
+    }
     let (cases, errors) = stepwise_conformance::load_corpus(&dir).expect("corpus loads");
     assert!(errors.is_empty(), "{errors:?}");
-    cases
+    Some(cases)
 }
 
 /// Runs `definition` with `input` under the case's names (so our ARNs normalise into the
@@ -107,10 +115,11 @@ fn result_check(case: &Case, out: &RunOutput) -> Result<(), String> {
 
 #[test]
 fn local_mocking_variants_pass() {
+    let Some(corpus) = corpus() else { return };
     let mut passed = 0;
     let mut failures = Vec::new();
     let mut total = 0;
-    for (mut case, variant) in corpus().into_iter().filter_map(|c| {
+    for (mut case, variant) in corpus.into_iter().filter_map(|c| {
         let v = variant_of(&c)?;
         Some((c, v))
     }) {
@@ -270,11 +279,12 @@ fn mock_from_history(events: &[Value], sm: &str) -> Option<Value> {
 
 #[test]
 fn lambda_cases_replay_with_mocks() {
+    let Some(corpus) = corpus() else { return };
     let mut total = 0;
     let mut passed = 0;
     let mut no_history = Vec::new();
     let mut failures = Vec::new();
-    for case in corpus() {
+    for case in corpus {
         if !case.needs.iter().any(|n| n == "lambda") || case.kind != "execution" {
             continue;
         }
