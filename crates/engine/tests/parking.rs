@@ -1,6 +1,9 @@
 //! Parking: idle Standard executions (a long Wait or retry delay, an unanswered task token)
 //! are unloaded and resumed by replay when a timer, an answer or a stop wakes them.
 
+mod common;
+use common::{config, event_kinds, history, machine_of_kind, request, start, wait_for};
+
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,88 +12,14 @@ use std::time::{Duration, Instant};
 use stepwise_asl::error::StateError;
 use stepwise_asl::StateMachine;
 use stepwise_engine::run::{run_local, RunOptions, HISTORY_LIMIT, HISTORY_LIMIT_CAUSE};
-use stepwise_engine::runtime::{Runtime, RuntimeConfig, StartRequest};
+use stepwise_engine::runtime::Runtime;
 use stepwise_engine::{TaskHandler, TaskRequest};
 use stepwise_store::{
-    ActivityRecord, ExecutionRecord, ExecutionStatus, HistoryEventRow, MemoryStore, PageRequest,
-    SqliteStore, StateMachineRecord, StateMachineType, Store,
+    ActivityRecord, ExecutionStatus, HistoryEventRow, MemoryStore, SqliteStore, StateMachineType,
+    Store,
 };
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
-
-fn config() -> RuntimeConfig {
-    RuntimeConfig {
-        workers: 2,
-        region: "us-east-1".into(),
-        account: "123456789012".into(),
-    }
-}
-
-fn machine(name: &str, kind: StateMachineType, definition: &Value) -> StateMachineRecord {
-    StateMachineRecord {
-        arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}"),
-        name: name.into(),
-        kind,
-        definition: definition.to_string(),
-        role_arn: "arn:aws:iam::123456789012:role/test".into(),
-        creation_date: 0,
-        revision_id: "r1".into(),
-        status: "ACTIVE".into(),
-        description: None,
-        label: None,
-        logging_configuration: None,
-        tracing_configuration: None,
-        encryption_configuration: None,
-    }
-}
-
-fn request(sm: &StateMachineRecord, name: &str, input: &Value) -> StartRequest {
-    StartRequest {
-        state_machine: sm.clone(),
-        version_arn: None,
-        alias_arn: None,
-        name: name.into(),
-        input: input.to_string(),
-        trace_header: None,
-        test_case: None,
-        parent: None,
-    }
-}
-
-fn start(rt: &Runtime, sm: &StateMachineRecord, name: &str, input: Value) -> String {
-    rt.start_execution(request(sm, name, &input))
-        .expect("start")
-        .execution_arn
-}
-
-fn history(store: &dyn Store, arn: &str) -> Vec<HistoryEventRow> {
-    let page = PageRequest {
-        max_results: 1000,
-        next_token: None,
-    };
-    store.read_events(arn, &page, false).expect("events").items
-}
-
-fn kinds(store: &dyn Store, arn: &str) -> Vec<String> {
-    history(store, arn).into_iter().map(|e| e.kind).collect()
-}
-
-fn wait_for(store: &dyn Store, arn: &str, status: ExecutionStatus, secs: u64) -> ExecutionRecord {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let rec = store.get_execution(arn).expect("execution recorded");
-        if rec.status == status {
-            return rec;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{arn} still {:?}: {:?}",
-            rec.status,
-            kinds(store, arn)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// Waits until `f` holds (the runtime's counters move on its worker threads).
 fn until(what: &str, secs: u64, f: impl Fn() -> bool) {
@@ -152,7 +81,7 @@ fn a_five_second_wait_parks_wakes_and_records_the_same_history() {
         "A": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "ResultPath": "$.a", "Next": "W"},
         "W": {"Type": "Wait", "Seconds": 5, "Next": "B"},
         "B": {"Type": "Pass", "Result": "done", "ResultPath": "$.b", "End": true}}});
-    let sm = machine("waits", StateMachineType::Standard, &def);
+    let sm = machine_of_kind("waits", StateMachineType::Standard, &def);
     let arn = start(&rt, &sm, "e", json!({"n": 1}));
     until("the execution to park", 10, || rt.parked_executions() == 1);
     assert_eq!(rt.live_executions(), 0, "its future is dropped");
@@ -188,7 +117,7 @@ fn short_waits_and_express_executions_stay_loaded() {
     let rt = Runtime::start(store.clone(), config()).expect("runtime");
     let short =
         json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}});
-    let sm = machine("short", StateMachineType::Standard, &short);
+    let sm = machine_of_kind("short", StateMachineType::Standard, &short);
     let arn = start(&rt, &sm, "e", json!({}));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!((rt.live_executions(), rt.parked_executions()), (1, 0));
@@ -196,13 +125,13 @@ fn short_waits_and_express_executions_stay_loaded() {
 
     let long =
         json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}});
-    let express = machine("express", StateMachineType::Express, &long);
+    let express = machine_of_kind("express", StateMachineType::Express, &long);
     rt.set_park_after(Some(Duration::from_millis(100)));
     let rt2 = rt.clone();
     let sync =
         std::thread::spawn(move || rt2.start_sync_execution(request(&express, "x", &json!({}))));
     let rt3 = rt.clone();
-    let express2 = machine("express2", StateMachineType::Express, &long);
+    let express2 = machine_of_kind("express2", StateMachineType::Express, &long);
     rt3.start_execution(request(&express2, "y", &json!({})))
         .expect("async express");
     std::thread::sleep(Duration::from_millis(1000));
@@ -230,7 +159,7 @@ fn parallel_branches_and_retry_delays_park_as_a_whole() {
             "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
             "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 3, "BackoffRate": 1.0}],
             "End": true}}}]}}});
-    let sm = machine("par", StateMachineType::Standard, &def);
+    let sm = machine_of_kind("par", StateMachineType::Standard, &def);
     let arn = start(&rt, &sm, "e", json!({}));
     until("the execution to park", 10, || rt.parked_executions() == 1);
     assert_eq!(rt.live_executions(), 0);
@@ -362,7 +291,7 @@ fn a_callback_parks_and_its_answer_wakes_it() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let (rt, tokens, calls) = accepting(store.clone());
     rt.set_park_after(Some(Duration::from_millis(200)));
-    let sm = machine("cb", StateMachineType::Standard, &callback_def(json!({})));
+    let sm = machine_of_kind("cb", StateMachineType::Standard, &callback_def(json!({})));
     let arn = start(&rt, &sm, "e", json!({"QueueUrl": "q", "Message": "hi"}));
     let token = take_tokens(&tokens, 1).remove(0);
     until("the execution to park", 10, || rt.parked_executions() == 1);
@@ -376,7 +305,7 @@ fn a_callback_parks_and_its_answer_wakes_it() {
         t0.elapsed().as_secs_f64() * 1000.0
     );
     assert_eq!(rec.output.as_deref(), Some(r#"{"answer":42}"#));
-    assert_eq!(kinds(&*store, &arn), CALLBACK_KINDS);
+    assert_eq!(event_kinds(&*store, &arn), CALLBACK_KINDS);
     assert_well_formed(&history(&*store, &arn));
     assert_eq!(
         calls.load(Ordering::SeqCst),
@@ -392,7 +321,7 @@ fn answers_racing_the_parking_are_never_lost() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let (rt, tokens, calls) = accepting(store.clone());
     rt.set_park_after(Some(Duration::from_millis(30)));
-    let sm = machine("race", StateMachineType::Standard, &callback_def(json!({})));
+    let sm = machine_of_kind("race", StateMachineType::Standard, &callback_def(json!({})));
     let n = 100;
     // Each answered 0 to 60 ms after its token was handed out: before, while and after the
     // execution parks (30 ms after it began waiting, plus the write of its timer).
@@ -412,7 +341,7 @@ fn answers_racing_the_parking_are_never_lost() {
         .collect();
     for arn in &arns {
         wait_for(&*store, arn, ExecutionStatus::Succeeded, 30);
-        assert_eq!(kinds(&*store, arn), CALLBACK_KINDS);
+        assert_eq!(event_kinds(&*store, arn), CALLBACK_KINDS);
     }
     assert_eq!(calls.load(Ordering::SeqCst), n);
     until("nothing left parked or loaded", 10, || {
@@ -427,7 +356,7 @@ fn an_activity_parks_while_scheduled_and_while_taken() {
     with_activity(&*store);
     let rt = Runtime::start(store.clone(), config()).expect("runtime");
     rt.set_park_after(Some(Duration::from_millis(200)));
-    let sm = machine("act", StateMachineType::Standard, &activity_def());
+    let sm = machine_of_kind("act", StateMachineType::Standard, &activity_def());
     let arn = start(&rt, &sm, "e", json!({"n": 7}));
     until("the execution to park", 10, || rt.parked_executions() == 1);
     let task = rt
@@ -437,7 +366,10 @@ fn an_activity_parks_while_scheduled_and_while_taken() {
     assert_eq!(task.input, r#"{"n":7}"#);
     // Taking the task wakes it to record ActivityStarted; then it parks again.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !kinds(&*store, &arn).iter().any(|k| k == "ActivityStarted") {
+    while !event_kinds(&*store, &arn)
+        .iter()
+        .any(|k| k == "ActivityStarted")
+    {
         assert!(Instant::now() < deadline, "no ActivityStarted");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -448,7 +380,7 @@ fn an_activity_parks_while_scheduled_and_while_taken() {
         .expect("success");
     wait_for(&*store, &arn, ExecutionStatus::Succeeded, 10);
     assert_eq!(
-        kinds(&*store, &arn),
+        event_kinds(&*store, &arn),
         [
             "ExecutionStarted",
             "TaskStateEntered",
@@ -467,7 +399,7 @@ fn a_parked_heartbeat_times_out_on_time() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let (rt, tokens, _) = accepting(store.clone());
     rt.set_park_after(Some(Duration::from_millis(200)));
-    let sm = machine(
+    let sm = machine_of_kind(
         "hb",
         StateMachineType::Standard,
         &callback_def(json!({"HeartbeatSeconds": 3})),
@@ -498,7 +430,7 @@ fn stopping_a_parked_execution_aborts_it() {
     let rt = Runtime::start(store.clone(), config()).expect("runtime");
     let def =
         json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": true}}});
-    let sm = machine("stop", StateMachineType::Standard, &def);
+    let sm = machine_of_kind("stop", StateMachineType::Standard, &def);
     let arn = start(&rt, &sm, "e", json!({}));
     until("the execution to park", 10, || rt.parked_executions() == 1);
     rt.stop_execution(&arn, Some("E".into()), Some("C".into()))
@@ -506,7 +438,7 @@ fn stopping_a_parked_execution_aborts_it() {
     let rec = store.get_execution(&arn).expect("record");
     assert_eq!(rec.status, ExecutionStatus::Aborted);
     assert_eq!(
-        kinds(&*store, &arn),
+        event_kinds(&*store, &arn),
         ["ExecutionStarted", "WaitStateEntered", "ExecutionAborted"]
     );
     assert_eq!((rt.parked_executions(), rt.live_executions()), (0, 0));
@@ -515,7 +447,7 @@ fn stopping_a_parked_execution_aborts_it() {
     // A parked callback: its token closes with the stop.
     let (rt2, tokens, _) = accepting(store.clone());
     rt2.set_park_after(Some(Duration::from_millis(200)));
-    let sm = machine(
+    let sm = machine_of_kind(
         "stopcb",
         StateMachineType::Standard,
         &callback_def(json!({})),
@@ -543,9 +475,9 @@ fn parked_executions_survive_a_restart_without_being_loaded() {
     let wait = json!({"StartAt": "W", "States": {
         "W": {"Type": "Wait", "Seconds": 4, "Next": "P"},
         "P": {"Type": "Pass", "End": true}}});
-    let wait_sm = machine("w", StateMachineType::Standard, &wait);
-    let cb_sm = machine("cb", StateMachineType::Standard, &callback_def(json!({})));
-    let act_sm = machine("act", StateMachineType::Standard, &activity_def());
+    let wait_sm = machine_of_kind("w", StateMachineType::Standard, &wait);
+    let cb_sm = machine_of_kind("cb", StateMachineType::Standard, &callback_def(json!({})));
+    let act_sm = machine_of_kind("act", StateMachineType::Standard, &activity_def());
     let input = json!({"QueueUrl": "q", "Message": "m"});
     let (waiting, cbs, act, tokens) = {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
@@ -601,7 +533,7 @@ fn parked_executions_survive_a_restart_without_being_loaded() {
         assert_well_formed(&history(&*store, arn));
     }
     for arn in &cbs {
-        assert_eq!(kinds(&*store, arn), CALLBACK_KINDS);
+        assert_eq!(event_kinds(&*store, arn), CALLBACK_KINDS);
     }
     assert_eq!((rt.parked_executions(), rt.live_executions()), (0, 0));
     rt.shutdown();
@@ -663,7 +595,7 @@ fn a_history_stops_at_25000_events() {
 fn a_stored_history_stops_at_25000_events() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let rt = Runtime::start(store.clone(), config()).expect("runtime");
-    let sm = machine("long", StateMachineType::Standard, &counting_loop(7000));
+    let sm = machine_of_kind("long", StateMachineType::Standard, &counting_loop(7000));
     let arn = start(&rt, &sm, "e", json!({"i": 0}));
     let rec = wait_for(&*store, &arn, ExecutionStatus::Failed, 120);
     assert_eq!(rec.error.as_deref(), Some("States.Runtime"));
@@ -704,7 +636,7 @@ fn parked_callbacks_memory() {
     )
     .expect("runtime");
     rt.set_park_after(Some(Duration::from_millis(500)));
-    let sm = machine(
+    let sm = machine_of_kind(
         "fanout",
         StateMachineType::Standard,
         &callback_def(json!({})),

@@ -2,19 +2,20 @@
 //! re-runs only what did not succeed (states, Map iterations, distributed Map children), keeps
 //! earlier results, survives a restart in the middle, and is refused as AWS refuses it.
 
+mod common;
+use common::{config, history, machine, start, wait_for};
+
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stepwise_asl::error::StateError;
-use stepwise_engine::runtime::{
-    MapRunSettings, Runtime, RuntimeConfig, RuntimeError, StartRequest,
-};
+use stepwise_engine::runtime::{MapRunSettings, Runtime, RuntimeError};
 use stepwise_engine::tasks::{TaskHandler, TaskRequest};
 use stepwise_store::{
-    ExecutionFilter, ExecutionRecord, ExecutionStatus, HistoryEventRow, MapRunStatus, PageRequest,
-    SqliteStore, StateMachineRecord, StateMachineType, Store,
+    ExecutionFilter, ExecutionStatus, HistoryEventRow, MapRunStatus, PageRequest, SqliteStore,
+    Store,
 };
 
 const FN: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
@@ -51,14 +52,6 @@ impl TaskHandler for Flaky {
     }
 }
 
-fn config() -> RuntimeConfig {
-    RuntimeConfig {
-        workers: 2,
-        region: "us-east-1".into(),
-        account: "123456789012".into(),
-    }
-}
-
 fn runtime(store: &Arc<dyn Store>, tasks: &Flaky) -> Runtime {
     let t = tasks.clone();
     Runtime::start_with_tasks(
@@ -67,58 +60,6 @@ fn runtime(store: &Arc<dyn Store>, tasks: &Flaky) -> Runtime {
         Arc::new(move || Box::new(t.clone()) as Box<dyn TaskHandler>),
     )
     .expect("runtime")
-}
-
-fn machine(name: &str, definition: Value) -> StateMachineRecord {
-    StateMachineRecord {
-        arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}"),
-        name: name.into(),
-        kind: StateMachineType::Standard,
-        definition: definition.to_string(),
-        role_arn: "arn:aws:iam::123456789012:role/test".into(),
-        creation_date: 0,
-        revision_id: "r1".into(),
-        status: "ACTIVE".into(),
-        description: None,
-        label: None,
-        logging_configuration: None,
-        tracing_configuration: None,
-        encryption_configuration: None,
-    }
-}
-
-fn start(rt: &Runtime, sm: &StateMachineRecord, name: &str, input: Value) -> String {
-    rt.start_execution(StartRequest {
-        state_machine: sm.clone(),
-        version_arn: None,
-        alias_arn: None,
-        name: name.into(),
-        input: input.to_string(),
-        trace_header: None,
-        test_case: None,
-        parent: None,
-    })
-    .expect("start")
-    .execution_arn
-}
-
-fn wait_for(store: &dyn Store, arn: &str, status: ExecutionStatus) -> ExecutionRecord {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let rec = store.get_execution(arn).expect("execution recorded");
-        if rec.status == status {
-            return rec;
-        }
-        assert!(Instant::now() < deadline, "{arn} still {:?}", rec.status);
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn history(store: &dyn Store, arn: &str) -> Vec<HistoryEventRow> {
-    store
-        .read_events(arn, &PageRequest::first(1000), false)
-        .expect("events")
-        .items
 }
 
 fn kinds(events: &[HistoryEventRow]) -> Vec<&str> {
@@ -163,13 +104,13 @@ fn a_redrive_reruns_the_failed_state_and_keeps_what_succeeded() {
             "B": task("b", true, None)}}),
     );
     let arn = start(&rt, &sm, "e", json!({}));
-    let failed = wait_for(&*store, &arn, ExecutionStatus::Failed);
+    let failed = wait_for(&*store, &arn, ExecutionStatus::Failed, 15);
     assert_eq!(failed.error.as_deref(), Some("Boom"));
     let before = history(&*store, &arn);
 
     tasks.fail.store(false, Ordering::SeqCst);
     let date = rt.redrive_execution(&arn).expect("redrive");
-    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 15);
     assert_eq!((done.redrive_count, done.redrive_date), (1, Some(date)));
     assert_eq!((done.error, done.cause), (None, None));
     let out: Value = serde_json::from_str(done.output.as_deref().unwrap()).unwrap();
@@ -247,7 +188,7 @@ fn redrive_is_refused_for_running_and_unknown_executions_and_can_repeat() {
     // Stopped in its Wait: a redrive enters the Wait again.
     waits(1);
     rt.stop_execution(&arn, None, None).expect("stop");
-    wait_for(&*store, &arn, ExecutionStatus::Aborted);
+    wait_for(&*store, &arn, ExecutionStatus::Aborted, 15);
     rt.redrive_execution(&arn)
         .expect("redrive an aborted execution");
     let rec = store.get_execution(&arn).unwrap();
@@ -296,14 +237,14 @@ fn a_redrive_reruns_only_the_failed_iterations_of_an_inline_map() {
     );
     let items = json!({"items": [{"k": 1, "f": false}, {"k": 2, "f": true}, {"k": 3, "f": false}]});
     let arn = start(&rt, &sm, "e", items);
-    wait_for(&*store, &arn, ExecutionStatus::Failed);
+    wait_for(&*store, &arn, ExecutionStatus::Failed, 15);
     assert_eq!(
         (tasks.calls("1"), tasks.calls("2"), tasks.calls("3")),
         (1, 1, 0)
     );
     tasks.fail.store(false, Ordering::SeqCst);
     rt.redrive_execution(&arn).expect("redrive");
-    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 15);
     assert_eq!(
         (tasks.calls("1"), tasks.calls("2"), tasks.calls("3")),
         (1, 2, 1),
@@ -341,7 +282,7 @@ fn a_redriven_execution_resumes_after_a_restart_without_rerunning_anything() {
             "C": task("c", false, None)}}),
     );
     let arn = start(&rt, &sm, "e", json!({}));
-    wait_for(&*store, &arn, ExecutionStatus::Failed);
+    wait_for(&*store, &arn, ExecutionStatus::Failed, 15);
     tasks.fail.store(false, Ordering::SeqCst);
     rt.redrive_execution(&arn).expect("redrive");
     // Killed while the redriven run waits.
@@ -357,7 +298,7 @@ fn a_redriven_execution_resumes_after_a_restart_without_rerunning_anything() {
     let before = history(&*store, &arn);
 
     let rt = runtime(&store, &tasks);
-    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 15);
     assert_eq!(
         done.redrive_count, 1,
         "the resumed run keeps its redrive count"
@@ -404,7 +345,7 @@ fn a_distributed_map_records_its_map_run_and_children_and_redrives_failed_childr
     let sm = machine("dist", distributed(1));
     let items: Vec<Value> = (0..5).map(|k| json!({"k": k, "f": k == 3})).collect();
     let arn = start(&rt, &sm, "e", json!({ "items": items }));
-    wait_for(&*store, &arn, ExecutionStatus::Failed);
+    wait_for(&*store, &arn, ExecutionStatus::Failed, 15);
     let runs = store
         .list_map_runs(&arn, &PageRequest::first(10))
         .unwrap()
@@ -462,7 +403,7 @@ fn a_distributed_map_records_its_map_run_and_children_and_redrives_failed_childr
 
     tasks.fail.store(false, Ordering::SeqCst);
     rt.redrive_execution(&arn).expect("redrive");
-    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 15);
     let out: Value = serde_json::from_str(done.output.as_deref().unwrap()).unwrap();
     assert_eq!(out.as_array().map(Vec::len), Some(5), "{out}");
     for k in 0..5 {
@@ -561,7 +502,7 @@ fn update_map_run_reaches_a_running_map() {
         .unwrap();
     assert_eq!(live.max_concurrency, 100);
     assert_eq!(store.get_map_run(&run.arn).unwrap().max_concurrency, 100);
-    wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    wait_for(&*store, &arn, ExecutionStatus::Succeeded, 15);
     assert!(
         t0.elapsed() < Duration::from_secs(4),
         "the remaining children ran together: {:?}",
@@ -677,11 +618,11 @@ fn a_redrive_reruns_only_the_failed_branch_of_a_parallel() {
             "Branches": [branch("ok", false), branch("bad", true)], "End": true}}}),
     );
     let arn = start(&rt, &sm, "e", json!({}));
-    wait_for(&*store, &arn, ExecutionStatus::Failed);
+    wait_for(&*store, &arn, ExecutionStatus::Failed, 15);
     let ok_calls = tasks.calls("\"ok\"");
     tasks.fail.store(false, Ordering::SeqCst);
     rt.redrive_execution(&arn).expect("redrive");
-    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded);
+    let done = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 15);
     assert_eq!(tasks.calls("\"bad\""), 2);
     // The branch that had succeeded is not run again (it may not have finished before its
     // sibling failed, and then it runs now).

@@ -1,62 +1,23 @@
 //! Activities and `.waitForTaskToken` callbacks on the server runtime: workers take tasks and
 //! answer them, timeouts and heartbeats, stale tokens, and restarts while an execution waits.
 
+mod common;
+use common::{config, event_kinds, history, machine, start, wait_for};
+
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stepwise_asl::error::StateError;
-use stepwise_engine::runtime::{Runtime, RuntimeConfig, StartRequest};
+use stepwise_engine::runtime::Runtime;
 use stepwise_engine::tokens::TokenError;
 use stepwise_engine::{TaskHandler, TaskRequest};
 use stepwise_store::{
-    ActivityRecord, ExecutionRecord, ExecutionStatus, HistoryEventRow, MemoryStore, PageRequest,
-    SqliteStore, StateMachineRecord, StateMachineType, Store,
+    ActivityRecord, ExecutionStatus, HistoryEventRow, MemoryStore, SqliteStore, Store,
 };
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
-
-fn config() -> RuntimeConfig {
-    RuntimeConfig {
-        workers: 2,
-        region: "us-east-1".into(),
-        account: "123456789012".into(),
-    }
-}
-
-fn machine(name: &str, definition: Value) -> StateMachineRecord {
-    StateMachineRecord {
-        arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}"),
-        name: name.into(),
-        kind: StateMachineType::Standard,
-        definition: definition.to_string(),
-        role_arn: "arn:aws:iam::123456789012:role/test".into(),
-        creation_date: 0,
-        revision_id: "r1".into(),
-        status: "ACTIVE".into(),
-        description: None,
-        label: None,
-        logging_configuration: None,
-        tracing_configuration: None,
-        encryption_configuration: None,
-    }
-}
-
-fn start(rt: &Runtime, sm: &StateMachineRecord, name: &str, input: Value) -> String {
-    rt.start_execution(StartRequest {
-        state_machine: sm.clone(),
-        version_arn: None,
-        alias_arn: None,
-        name: name.into(),
-        input: input.to_string(),
-        trace_header: None,
-        test_case: None,
-        parent: None,
-    })
-    .expect("start")
-    .execution_arn
-}
 
 fn with_activity(store: &dyn Store) {
     store
@@ -77,50 +38,21 @@ fn activity_def(extra: Value) -> Value {
     json!({"StartAt": "Work", "States": {"Work": task}})
 }
 
-fn wait_for(store: &dyn Store, arn: &str, status: ExecutionStatus, secs: u64) -> ExecutionRecord {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let rec = store.get_execution(arn).expect("execution recorded");
-        if rec.status == status {
-            return rec;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{arn} still {:?}: {:?}",
-            rec.status,
-            kinds(store, arn)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn history(store: &dyn Store, arn: &str) -> Vec<HistoryEventRow> {
-    let page = PageRequest {
-        max_results: 1000,
-        next_token: None,
-    };
-    store.read_events(arn, &page, false).expect("events").items
-}
-
-fn kinds(store: &dyn Store, arn: &str) -> Vec<String> {
-    history(store, arn).into_iter().map(|e| e.kind).collect()
-}
-
 fn details(store: &dyn Store, arn: &str, kind: &str) -> Value {
     let e = history(store, arn)
         .into_iter()
         .find(|e| e.kind == kind)
-        .unwrap_or_else(|| panic!("no {kind} in {:?}", kinds(store, arn)));
+        .unwrap_or_else(|| panic!("no {kind} in {:?}", event_kinds(store, arn)));
     serde_json::from_str(e.details.as_deref().unwrap_or("null")).expect("details")
 }
 
 fn wait_for_event(store: &dyn Store, arn: &str, kind: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !kinds(store, arn).iter().any(|k| k == kind) {
+    while !event_kinds(store, arn).iter().any(|k| k == kind) {
         assert!(
             Instant::now() < deadline,
             "no {kind}: {:?}",
-            kinds(store, arn)
+            event_kinds(store, arn)
         );
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -169,7 +101,7 @@ fn an_activity_worker_takes_the_task_and_succeeds() {
     let rec = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 10);
     assert_eq!(rec.output.as_deref(), Some(r#"{"done":1}"#));
     assert_eq!(
-        kinds(&*store, &arn),
+        event_kinds(&*store, &arn),
         [
             "ExecutionStarted",
             "TaskStateEntered",
@@ -236,7 +168,7 @@ fn an_activity_without_worker_name_and_a_failing_one() {
     let rec = wait_for(&*store, &arn, ExecutionStatus::Failed, 10);
     assert_eq!(rec.error.as_deref(), Some("Programmatic Error"));
     assert_eq!(
-        kinds(&*store, &arn),
+        event_kinds(&*store, &arn),
         [
             "ExecutionStarted",
             "TaskStateEntered",
@@ -265,7 +197,7 @@ fn activity_timeouts_and_heartbeats() {
     let rec = wait_for(&*store, &arn, ExecutionStatus::Failed, 10);
     assert_eq!(rec.error.as_deref(), Some("States.Timeout"));
     assert_eq!(
-        kinds(&*store, &arn)[2..],
+        event_kinds(&*store, &arn)[2..],
         [
             "ActivityScheduled",
             "ActivityStarted",
@@ -285,7 +217,7 @@ fn activity_timeouts_and_heartbeats() {
     let arn = start(&rt, &sm, "untaken", json!({}));
     wait_for(&*store, &arn, ExecutionStatus::Failed, 10);
     assert_eq!(
-        kinds(&*store, &arn)[2..],
+        event_kinds(&*store, &arn)[2..],
         ["ActivityScheduled", "ActivityTimedOut", "ExecutionFailed"]
     );
     assert_eq!(
@@ -314,7 +246,7 @@ fn activity_timeouts_and_heartbeats() {
     let rec = wait_for(&*store, &arn, ExecutionStatus::Failed, 10);
     assert!(t0.elapsed() < Duration::from_secs(5));
     assert_eq!(rec.error.as_deref(), Some("States.Timeout"));
-    assert!(kinds(&*store, &arn).contains(&"ActivityTimedOut".to_string()));
+    assert!(event_kinds(&*store, &arn).contains(&"ActivityTimedOut".to_string()));
     rt.shutdown();
 }
 
@@ -345,7 +277,7 @@ fn a_deleted_activity_fails_the_execution_as_aws_records_it() {
         )
     );
     assert_eq!(
-        kinds(&*store, &arn),
+        event_kinds(&*store, &arn),
         ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
     );
     rt.shutdown();
@@ -435,7 +367,7 @@ fn a_callback_waits_for_its_token() {
     let rec = wait_for(&*store, &arn, ExecutionStatus::Succeeded, 10);
     assert_eq!(rec.output.as_deref(), Some("\"string-literal\""));
     assert_eq!(
-        kinds(&*store, &arn),
+        event_kinds(&*store, &arn),
         [
             "ExecutionStarted",
             "TaskStateEntered",
