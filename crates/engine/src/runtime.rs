@@ -669,9 +669,13 @@ impl Runtime {
         // Its open tasks end with it: workers can no longer take or answer them.
         self.inner.tokens.cancel_execution(execution_arn)?;
         // The `.sync` executions it started end with it (theirs in turn).
-        for child in sync_children(&*self.inner.store, execution_arn)? {
-            if let Err(e) = self.stop_execution(&child, None, None) {
-                tracing::warn!(execution = %child, error = %e, "cannot stop a .sync child");
+        for child in sync_children(
+            &*self.inner.store,
+            execution_arn,
+            Some(StoredStatus::Running),
+        )? {
+            if let Err(e) = self.stop_execution(&child.arn, None, None) {
+                tracing::warn!(execution = %child.arn, error = %e, "cannot stop a .sync child");
             }
         }
         Ok(stopped)
@@ -876,25 +880,12 @@ impl Runtime {
     /// parent was not recorded yet (a crash in between) answer now.
     fn answer_ended_children(&self, parent_arn: &str) -> Result<(), RuntimeError> {
         let store = &*self.inner.store;
-        let filter = stepwise_store::ExecutionFilter {
-            parent_arn: Some(parent_arn.to_string()),
-            ..Default::default()
-        };
-        let mut page = PageRequest::first(1000);
-        loop {
-            let p = store.list_executions(&filter, &page)?;
-            for child in p
-                .items
-                .iter()
-                .filter(|c| c.parent_task.is_some() && c.status != StoredStatus::Running)
-            {
+        for child in sync_children(store, parent_arn, None)? {
+            if child.status != StoredStatus::Running {
                 answer_parent(store, &self.inner.tokens, &child.arn)?;
             }
-            match p.next_token {
-                Some(t) => page.next_token = Some(t),
-                None => return Ok(()),
-            }
         }
+        Ok(())
     }
 
     fn resume(&self, rec: ExecutionRecord) -> Result<(), RuntimeError> {
@@ -1608,23 +1599,23 @@ fn answer_parent(store: &dyn Store, tokens: &TokenService, arn: &str) -> Result<
     }
 }
 
-/// The RUNNING `.sync` children of `parent_arn` (their parent waits on them).
-fn sync_children(store: &dyn Store, parent_arn: &str) -> Result<Vec<String>, RuntimeError> {
+/// The `.sync` children of `parent_arn` (those whose parent waits on them), optionally of one
+/// status only.
+fn sync_children(
+    store: &dyn Store,
+    parent_arn: &str,
+    status: Option<StoredStatus>,
+) -> Result<Vec<ExecutionRecord>, RuntimeError> {
     let filter = stepwise_store::ExecutionFilter {
         parent_arn: Some(parent_arn.to_string()),
-        status: Some(StoredStatus::Running),
+        status,
         ..Default::default()
     };
     let mut out = Vec::new();
     let mut page = PageRequest::first(1000);
     loop {
         let p = store.list_executions(&filter, &page)?;
-        out.extend(
-            p.items
-                .into_iter()
-                .filter(|e| e.parent_task.is_some())
-                .map(|e| e.arn),
-        );
+        out.extend(p.items.into_iter().filter(|e| e.parent_task.is_some()));
         match p.next_token {
             Some(t) => page.next_token = Some(t),
             None => return Ok(out),
